@@ -1,0 +1,178 @@
+"""The universal CRM methods: ``crm.item.*`` and ``crm.type.*`` (smart processes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import events
+from ..crm import records, render, stages
+from ..crm.entities import entity_by_type_id
+from ..errors import RestError
+from ..query import compile_query, flag, paginate, php_int
+from ..registry import Ctx, Listing, Params, method
+
+
+def _entity(ctx: Ctx, p: Params) -> Any:
+    return entity_by_type_id(ctx.portal, p.get("entitytypeid"))
+
+
+def _original(p: Params) -> bool:
+    return flag(p.get("useoriginalufnames", "N")) == "Y"
+
+
+@method("crm.item.add", scope="crm")
+def item_add(ctx: Ctx, p: Params) -> dict[str, Any]:
+    entity = _entity(ctx, p)
+    row_id = records.create(ctx, entity, p.mapping("fields"), camel=True)
+    row = ctx.portal.table(entity.table).rows[row_id]
+    return {"item": render.item_row(ctx.portal, entity, row, None, original_uf_names=_original(p))}
+
+
+@method("crm.item.get", scope="crm")
+def item_get(ctx: Ctx, p: Params) -> dict[str, Any]:
+    entity = _entity(ctx, p)
+    row = records.require_row(ctx.portal, entity, p.get("id"), legacy=False)
+    return {"item": render.item_row(ctx.portal, entity, row, None, original_uf_names=_original(p))}
+
+
+@method("crm.item.update", scope="crm")
+def item_update(ctx: Ctx, p: Params) -> dict[str, Any]:
+    entity = _entity(ctx, p)
+    row = records.update(ctx, entity, p.get("id"), p.mapping("fields"), camel=True)
+    return {"item": render.item_row(ctx.portal, entity, row, None, original_uf_names=_original(p))}
+
+
+@method("crm.item.delete", scope="crm")
+def item_delete(ctx: Ctx, p: Params) -> list[Any]:
+    records.delete(ctx, _entity(ctx, p), p.get("id"), legacy=False)
+    return []
+
+
+@method("crm.item.list", scope="crm")
+def item_list(ctx: Ctx, p: Params) -> Listing:
+    portal = ctx.portal
+    entity = _entity(ctx, p)
+    query = compile_query(
+        p.mapping("filter"), p.mapping("order"), render.item_resolver(portal, entity), portal.clock,
+        strict=True, groups=True,
+    )
+    page = paginate(portal.table(entity.table), query, p.get("start"), portal.cache)
+    select = p.items_list("select")
+    items = [render.item_row(portal, entity, r, select, original_uf_names=_original(p)) for r in page.rows]
+    return Listing({"items": items}, page.total, page.next)
+
+
+@method("crm.item.fields", scope="crm")
+def item_fields(ctx: Ctx, p: Params) -> dict[str, Any]:
+    return {"fields": render.describe_fields(ctx.portal, _entity(ctx, p), item=True)}
+
+
+# -- smart process types ------------------------------------------------------------------
+_TYPE_FLAGS = (
+    "isCategoriesEnabled", "isStagesEnabled", "isBeginCloseDatesEnabled", "isClientEnabled",
+    "isLinkWithProductsEnabled", "isMycompanyEnabled", "isDocumentsEnabled", "isSourceEnabled",
+    "isObserversEnabled", "isRecyclebinEnabled", "isAutomationEnabled", "isBizProcEnabled",
+    "isSetOpenPermissions", "isPaymentsEnabled", "isCountersEnabled",
+)
+
+
+def _render_type(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+@method("crm.type.add", scope="crm")
+def type_add(ctx: Ctx, p: Params) -> dict[str, Any]:
+    portal = ctx.portal
+    fields = p.mapping("fields")
+    title = str(fields.get("title") or "").strip()
+    if not title:
+        raise RestError(400, "ERROR_CORE", "Field 'title' is required")
+    table = portal.table("crm_types")
+    wanted = fields.get("entityTypeId")
+    if wanted not in (None, ""):
+        etid = php_int(wanted)
+        if not (128 <= etid < 192 or (etid >= 1030 and etid % 2 == 0)):
+            raise RestError(400, "ERROR_CORE", "entityTypeId must be in 128..191 or even and >= 1030")
+        if table.lookup("entityTypeId", etid) is not None:
+            raise RestError(400, "ERROR_CORE", f"entityTypeId {etid} is already taken")
+    else:
+        taken = {r["entityTypeId"] for r in table}
+        etid = next(n for n in range(1030, 10**6, 2) if n not in taken)
+    now = portal.clock.iso()
+    row: dict[str, Any] = {
+        "title": title,
+        "code": str(fields.get("code") or ""),
+        "createdBy": ctx.caller.user_id,
+        "entityTypeId": etid,
+        "customSectionId": None,
+        **{name: flag(fields.get(name, "Y" if name != "isBizProcEnabled" else "N")) for name in _TYPE_FLAGS},
+        "createdTime": now,
+        "updatedTime": now,
+        "updatedBy": ctx.caller.user_id,
+    }
+    type_id = table.insert(row)
+    row["id"] = type_id
+    table.save(type_id, row)
+    entity = entity_by_type_id(portal, etid)
+    stages.create_category(portal, entity, "Default", sort=500, is_default=True)
+    events.emit(ctx, "ONCRMTYPEADD", {"FIELDS": {"ID": type_id}}, object_key=f"TYPE_{type_id}")
+    return {"type": _render_type(row)}
+
+
+@method("crm.type.list", scope="crm")
+def type_list(ctx: Ctx, p: Params) -> Listing:
+    rows = sorted(ctx.portal.table("crm_types"), key=lambda r: r["id"])
+    wanted = p.mapping("filter")
+    for key, value in wanted.items():
+        rows = [r for r in rows if str(r.get(str(key).lstrip("="))) == str(value)]
+    start = max(php_int(p.get("start", 0)), 0)
+    page = rows[start : start + 50]
+    nxt = start + 50 if start + 50 < len(rows) else None
+    return Listing({"types": [_render_type(r) for r in page]}, len(rows), nxt)
+
+
+def _type_row(ctx: Ctx, p: Params, *, by_entity_type: bool = False) -> tuple[int, dict[str, Any]]:
+    table = ctx.portal.table("crm_types")
+    if by_entity_type:
+        found = table.lookup("entityTypeId", php_int(p.get("entitytypeid")))
+    else:
+        row = table.get(php_int(p.get("id")))
+        found = (int(row["id"]), row) if row is not None else None
+    if found is None:
+        raise RestError(400, "NOT_FOUND", "Smart process type not found")
+    return found
+
+
+@method("crm.type.get", scope="crm")
+def type_get(ctx: Ctx, p: Params) -> dict[str, Any]:
+    return {"type": _render_type(_type_row(ctx, p)[1])}
+
+
+@method("crm.type.getbyentitytypeid", scope="crm")
+def type_get_by_entity_type(ctx: Ctx, p: Params) -> dict[str, Any]:
+    return {"type": _render_type(_type_row(ctx, p, by_entity_type=True)[1])}
+
+
+@method("crm.type.update", scope="crm")
+def type_update(ctx: Ctx, p: Params) -> dict[str, Any]:
+    type_id, row = _type_row(ctx, p)
+    fields = p.mapping("fields")
+    if "title" in fields:
+        row["title"] = str(fields["title"])
+    for name in _TYPE_FLAGS:
+        if name in fields:
+            row[name] = flag(fields[name])
+    row["updatedTime"] = ctx.portal.clock.iso()
+    row["updatedBy"] = ctx.caller.user_id
+    ctx.portal.table("crm_types").save(type_id, row)
+    return {"type": _render_type(row)}
+
+
+@method("crm.type.delete", scope="crm")
+def type_delete(ctx: Ctx, p: Params) -> list[Any]:
+    type_id, row = _type_row(ctx, p)
+    entity = entity_by_type_id(ctx.portal, row["entityTypeId"])
+    if len(ctx.portal.table(entity.table)):
+        raise RestError(400, "ERROR_CORE", "Cannot delete a smart process type that has items")
+    ctx.portal.table("crm_types").delete(type_id)
+    return []

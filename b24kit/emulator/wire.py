@@ -1,0 +1,156 @@
+"""The portal's reading and writing of the wire formats: PHP-style form keys and JSON.
+
+Bitrix24 parses form and query strings with PHP's ``parse_str``: ``a[]`` appends, ``a[0]`` is a
+numeric key, and operator prefixes live inside the brackets (``filter[>=DATE_CREATE]``). The
+emulator keeps its own reading of these formats and shares no code with the b24kit client.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import orjson
+
+MAX_DEPTH = 32
+_KEY_RE = re.compile(r"\[([^\[\]]*)\]")
+
+
+class WireError(ValueError):
+    """The request body or query string cannot be read."""
+
+
+def parse_query(query: str) -> dict[str, Any]:
+    """Parse a query string or form body the way PHP's ``parse_str`` does."""
+    return build_nested(parse_qsl(query, keep_blank_values=True))
+
+
+def build_nested(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+    """Fold ``(key, value)`` pairs with bracketed keys into nested dicts and lists."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        path = split_key(key)
+        if path:
+            _insert(root, path, value)
+    return _listify(root)
+
+
+def split_key(key: str) -> list[str | None]:
+    """``filter[>ID]`` -> ``["filter", ">ID"]``; ``select[]`` -> ``["select", None]``."""
+    bracket = key.find("[")
+    if bracket <= 0:
+        return [key] if key else []
+    head = key[:bracket]
+    rest = key[bracket:]
+    parts: list[str | None] = [head]
+    pos = 0
+    for match in _KEY_RE.finditer(rest):
+        if match.start() != pos:
+            break  # PHP ignores whatever follows a malformed bracket run
+        parts.append(match.group(1) if match.group(1) != "" else None)
+        pos = match.end()
+        if len(parts) > MAX_DEPTH:
+            raise WireError(f"Parameter nesting is deeper than {MAX_DEPTH} levels: {key[:80]}")
+    if pos == 0:
+        return [key]
+    return parts
+
+
+def _insert(node: dict[str, Any], path: list[str | None], value: Any) -> None:
+    current: Any = node
+    for index, part in enumerate(path):
+        last = index == len(path) - 1
+        if part is None:
+            part = str(_next_index(current))
+        if last:
+            current[part] = value
+            return
+        child = current.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            current[part] = child
+        current = child
+
+
+def _next_index(node: dict[str, Any]) -> int:
+    numbers = [int(k) for k in node if k.isdigit() or (k.startswith("-") and k[1:].isdigit())]
+    return max(numbers) + 1 if numbers else 0
+
+
+def _listify(value: Any) -> Any:
+    """Turn dicts keyed exactly ``"0".."n-1"`` into lists, recursively (PHP list arrays)."""
+    if isinstance(value, dict):
+        converted = {k: _listify(v) for k, v in value.items()}
+        if converted and all(k == str(i) for i, k in enumerate(converted)):
+            return list(converted.values())
+        return converted
+    return value
+
+
+def parse_json(body: bytes) -> dict[str, Any]:
+    """Parse a JSON request body; the top level must be an object."""
+    if not body.strip():
+        return {}
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise WireError(f"Malformed JSON body: {exc}") from exc
+    if not isinstance(data, dict):
+        raise WireError("The JSON body must be an object")
+    _check_depth(data, 0)
+    return data
+
+
+def _check_depth(value: Any, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise WireError(f"Parameter nesting is deeper than {MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_depth(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_depth(item, depth + 1)
+
+
+def http_build_query(data: Mapping[str, Any]) -> str:
+    """Encode nested data as PHP's ``http_build_query`` does (for outgoing event payloads)."""
+    pairs: list[str] = []
+    for key, value in data.items():
+        _flatten(str(key), value, pairs)
+    return "&".join(pairs)
+
+
+def _flatten(prefix: str, value: Any, out: list[str]) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _flatten(f"{prefix}[{key}]", item, out)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _flatten(f"{prefix}[{index}]", item, out)
+    else:
+        out.append(f"{quote(prefix, safe='')}={quote(_php_scalar(value), safe='')}")
+
+
+def _php_scalar(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "1"
+    if value is False:
+        return ""
+    return str(value)
+
+
+def dump(data: Any) -> bytes:
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+def php_array(section: Mapping[str, Any]) -> Any:
+    """Serialise a keyed section as PHP would: ``[]`` when empty, a list when keyed ``0..n-1``."""
+    if not section:
+        return []
+    if all(k == str(i) for i, k in enumerate(section)):
+        return list(section.values())
+    return dict(section)
