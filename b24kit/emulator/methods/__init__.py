@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from . import (  # noqa: F401 - imported for their @method registrations
     batch,
+    bizproc,
     crm_item,
     crm_legacy,
     crm_meta,
+    disk,
+    events,
+    im,
+    lists,
+    sonet,
     system,
+    tasks,
+    users,
 )

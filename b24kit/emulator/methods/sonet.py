@@ -1,0 +1,3 @@
+"""Placeholder: filled in by the sonet method module work."""
+
+from __future__ import annotations
