@@ -52,7 +52,7 @@ class Clock:
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, date):
-            moment = datetime(value.year, value.month, value.day)
+            moment = datetime(value.year, value.month, value.day, tzinfo=self.tz)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             return datetime.fromtimestamp(value, self.tz)
         elif isinstance(value, str) and value.strip():

@@ -8,9 +8,7 @@ from typing import Any
 class RestError(Exception):
     """A REST error as the portal sends it: ``{"error": code, "error_description": text}``."""
 
-    def __init__(
-        self, status: int, code: str, description: str, **extra: Any
-    ) -> None:
+    def __init__(self, status: int, code: str, description: str, **extra: Any) -> None:
         super().__init__(f"{status} {code}: {description}")
         self.status = status
         self.code = code

@@ -19,7 +19,7 @@ class RunningEmulator:
         tls: TlsFiles | None = None,
     ) -> None:
         self.server = EmulatorServer(settings or Settings(webhooks={1: "secret"}), tls=tls).start()
-        self.http = httpx.Client(base_url=self.base_url, timeout=30, verify=False)  # noqa: S501
+        self.http = httpx.Client(base_url=self.base_url, timeout=30, verify=False)
 
     @property
     def portal(self) -> Portal:
