@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import emulator
+from . import demo, emulator
 
 app = typer.Typer(
     name="b24kit",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(emulator.app, name="emulator")
+demo.register(app)
 
 
 def main() -> None:
