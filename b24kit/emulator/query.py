@@ -90,7 +90,7 @@ class Condition:
             if op in ("%", "!%"):
                 self.like = re.compile(re.escape(pattern.casefold()), re.S)
             else:
-                parts = [".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern]
+                parts = [".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern.casefold()]
                 self.like = re.compile("^" + "".join(parts) + "$", re.S)
 
     def key(self) -> tuple[Any, ...]:
