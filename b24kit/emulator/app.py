@@ -1,64 +1,44 @@
-"""The HTTP face of the emulator: REST calls, the OAuth token endpoint and the admin API."""
+"""The HTTP face of the emulator: REST calls, the OAuth token endpoint and the admin API.
+
+``/rest/...`` is served by a plain ASGI handler (the hot path: no router, no middleware, no
+request object); everything else (``/oauth/token/``, ``/_emulator/*``) goes to a Starlette app.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 
 from . import admin, delivery, oauth
 from .errors import RestError, method_not_found
 from .portal import Portal
 from .registry import Caller
-from .wire import WireError, build_nested, dump, parse_json, parse_query
+from .transport import BodyTooLarge, read_params
+from .wire import WireError, dump
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 32 * 1024 * 1024
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
 TRANSPORT_PARAMS = ("auth", "bx24_request_id", "auth_connector")
-
-
-def json_response(data: Any, status: int = 200) -> Response:
-    return Response(dump(data), status, media_type="application/json; charset=utf-8")
-
-
-def error_response(exc: RestError) -> Response:
-    return json_response(exc.body(), exc.status)
-
-
-async def read_params(request: Request) -> dict[str, Any]:
-    """Query string merged with the body (JSON, form or multipart); the body wins."""
-    params = parse_query(request.url.query) if request.url.query else {}
-    if request.method not in ("POST", "PUT"):
-        return params
-    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype == "multipart/form-data":
-        form = await request.form()
-        body = build_nested((k, v if isinstance(v, str) else "") for k, v in form.multi_items())
-    else:
-        raw = await request.body()
-        if len(raw) > MAX_BODY:
-            raise WireError("The request body is too large")
-        if ctype == "application/json" or raw.lstrip()[:1] in (b"{", b"["):
-            body = parse_json(raw)
-        else:
-            try:
-                body = parse_query(raw.decode("utf-8"))
-            except UnicodeDecodeError as exc:
-                raise WireError("The request body is not UTF-8") from exc
-    params.update(body)
-    return params
+_JSON_HEADERS = [(b"content-type", b"application/json; charset=utf-8")]
 
 
 def parse_rest_path(path: str) -> tuple[tuple[str, str] | None, str]:
-    """``1/secret/crm.deal.list.json`` -> ``(("1", "secret"), "crm.deal.list")``."""
+    """``1/secret/crm.deal.list.json`` -> ``(("1", "secret"), "crm.deal.list")``.
+
+    A webhook path has three parts, an OAuth path one; ``.json``/``.xml`` and a trailing slash
+    are allowed. Anything else is "Method not found!", as the portal answers a malformed URL.
+    """
     parts = [p for p in path.split("/") if p]
     if len(parts) == 3:
         webhook: tuple[str, str] | None = (parts[0], parts[1])
@@ -67,15 +47,17 @@ def parse_rest_path(path: str) -> tuple[tuple[str, str] | None, str]:
         webhook, name = None, parts[0]
     else:
         raise method_not_found()
+    lowered = name.lower()
     for suffix in (".json", ".xml"):
-        if name.lower().endswith(suffix):
-            name = name[: -len(suffix)]
-    if not name:
+        if lowered.endswith(suffix):
+            lowered = lowered[: -len(suffix)]
+    if not lowered:
         raise method_not_found()
-    return webhook, name.lower()
+    return webhook, lowered
 
 
 def authenticate(portal: Portal, webhook: tuple[str, str] | None, params: dict[str, Any]) -> Caller:
+    """The caller of a request: the webhook in the path, else the ``auth`` token."""
     connector = params.get("auth_connector")
     connector = str(connector) if connector not in (None, "") else None
     if webhook is not None:
@@ -88,52 +70,77 @@ def authenticate(portal: Portal, webhook: tuple[str, str] | None, params: dict[s
 
 
 def batch_methods(params: dict[str, Any]) -> list[str]:
+    """The lower-case method names of a batch's commands (for timeout faults)."""
     cmd = params.get("cmd")
     commands = cmd.values() if isinstance(cmd, dict) else cmd if isinstance(cmd, list) else []
     return [str(c).split("?", 1)[0].lower() for c in commands]
 
 
-async def rest(request: Request) -> Response:
-    portal: Portal = request.app.state.portal
+def envelope(result: Any, total: int | None, nxt: int | None, time: dict[str, Any]) -> bytes:
+    """``{"result", "total"?, "next"?, "time"}``, in the portal's key order."""
+    body: dict[str, Any] = {"result": result}
+    if total is not None:
+        body["total"] = total
+    if nxt is not None:
+        body["next"] = nxt
+    body["time"] = time
+    return dump(body)
+
+
+async def handle_rest(portal: Portal, scope: Scope, receive: Receive) -> tuple[int, bytes]:
+    """Answer one ``/rest/...`` request: ``(status, JSON body)``; never raises."""
     portal.stats["requests"] += 1
     try:
-        webhook, name = parse_rest_path(request.path_params["path"])
-        params = await read_params(request)
+        webhook, name = parse_rest_path(scope["path"][len("/rest/") :])
+        params = await read_params(scope, receive)
         caller = authenticate(portal, webhook, params)
         for key in TRANSPORT_PARAMS:
             params.pop(key, None)
         portal.check_bucket()
-        methods = [name, *batch_methods(params)] if name == "batch" else [name]
-        stall = portal.faults.take_timeout(methods)
-        if stall is not None:
-            await asyncio.sleep(stall.delay)
+        if portal.faults.pending:
+            methods = [name, *batch_methods(params)] if name == "batch" else [name]
+            stall = portal.faults.take_timeout(methods)
+            if stall is not None:
+                await asyncio.sleep(stall.delay)
         outcome = portal.execute(caller, name, params)
     except RestError as exc:
-        _count(portal, exc.status)
-        return error_response(exc)
+        return _failed(portal, exc)
+    except BodyTooLarge as exc:
+        return _failed(portal, RestError(413, "INVALID_REQUEST", str(exc)))
     except WireError as exc:
-        _count(portal, 400)
-        return error_response(RestError(400, "INVALID_REQUEST", str(exc)))
+        return _failed(portal, RestError(400, "INVALID_REQUEST", str(exc)))
     except Exception:
         log.exception("emulator failure")
-        _count(portal, 500)
-        return error_response(RestError(500, "INTERNAL_SERVER_ERROR", "Internal server error"))
-    _count(portal, 200)
-    body: dict[str, Any] = {"result": outcome.result}
-    if outcome.total is not None:
-        body["total"] = outcome.total
-    if outcome.next is not None:
-        body["next"] = outcome.next
-    body["time"] = outcome.time
-    return json_response(body)
+        return _failed(portal, RestError(500, "INTERNAL_SERVER_ERROR", "Internal server error"))
+    portal.count_status(200)
+    return 200, envelope(outcome.result, outcome.total, outcome.next, outcome.time)
 
 
-def _count(portal: Portal, status: int) -> None:
-    key = f"status_{status}"
-    portal.stats[key] = portal.stats.get(key, 0) + 1
+def _failed(portal: Portal, exc: RestError) -> tuple[int, bytes]:
+    portal.count_status(exc.status)
+    return exc.status, dump(exc.body())
 
 
-def create_app(portal: Portal) -> Starlette:
+class EmulatorApp:
+    """The ASGI application: ``/rest/`` directly, the rest through Starlette."""
+
+    def __init__(self, portal: Portal, fallback: Starlette) -> None:
+        self.portal = portal
+        self.fallback = fallback
+        self.state = fallback.state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"] if scope["type"] == "http" else ""
+        if not (path.startswith("/rest/") or path == "/rest"):
+            await self.fallback(scope, receive, send)
+            return
+        status, body = await handle_rest(self.portal, scope, receive)
+        headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_app(portal: Portal) -> EmulatorApp:
     """The ASGI app serving ``portal``; outgoing deliveries run while the app is up."""
 
     @contextlib.asynccontextmanager
@@ -146,11 +153,10 @@ def create_app(portal: Portal) -> Starlette:
             await sender.stop()
 
     routes = [
-        Route("/rest/{path:path}", rest, methods=["GET", "POST"]),
         Route("/oauth/token/", oauth.token_endpoint, methods=["GET", "POST"]),
         Route("/oauth/token", oauth.token_endpoint, methods=["GET", "POST"]),
         *admin.routes(),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
-    app.state.portal = portal
-    return app
+    fallback = Starlette(routes=routes, lifespan=lifespan)
+    fallback.state.portal = portal
+    return EmulatorApp(portal, fallback)

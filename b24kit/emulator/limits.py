@@ -7,12 +7,12 @@ per second; a request that would take the counter past ``burst`` is refused with
 Operating time: the execution time of each method, per caller, is summed in ten one-minute
 buckets. Once the sum passes ``operating_limit`` the *next* call of that method is refused with
 429 ``OPERATION_TIME_LIMIT`` until the oldest bucket leaves the ten-minute window
-(``operating_reset_at``). Nested batch commands count against their own methods.
+(``operating_reset_at``). The outer ``batch`` call is not accounted; each of its commands
+counts against its own method (docs: limits.md).
 """
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -30,6 +30,8 @@ PRESETS: dict[str, tuple[float, float] | None] = {
 
 
 class LeakyBucket:
+    """A counter of ``burst`` capacity draining continuously at ``rate`` per second."""
+
     def __init__(self, burst: float, rate: float, clock: Clock) -> None:
         self.burst = burst
         self.rate = rate
@@ -39,7 +41,7 @@ class LeakyBucket:
 
     def _drain(self) -> None:
         now = self.clock.time()
-        self.level = max(0.0, self.level - (now - self._last) * self.rate)
+        self.level = max(0.0, self.level - max(0.0, now - self._last) * self.rate)
         self._last = now
 
     def hit(self) -> None:
@@ -55,7 +57,9 @@ class LeakyBucket:
 
 @dataclass
 class _MethodUsage:
-    buckets: deque[tuple[float, float]] = field(default_factory=deque)  # (bucket start, seconds)
+    """Up to ten one-minute buckets of ``(start second, seconds used)``, oldest first."""
+
+    buckets: deque[tuple[int, float]] = field(default_factory=deque)
 
     def expire(self, now: float) -> None:
         while self.buckets and self.buckets[0][0] + WINDOW_SECONDS <= now:
@@ -69,15 +73,20 @@ class _MethodUsage:
             start, used = self.buckets[-1]
             self.buckets[-1] = (start, used + seconds)
         else:
-            self.buckets.append((now, seconds))
+            self.buckets.append((int(now), seconds))
 
     def reset_at(self, now: float) -> int:
-        start = self.buckets[0][0] if self.buckets else now
-        return math.ceil(start + WINDOW_SECONDS)
+        """When the oldest bucket leaves the window: its first call plus ten minutes."""
+        start = self.buckets[0][0] if self.buckets else int(now)
+        return start + WINDOW_SECONDS
 
 
 class OperatingBudget:
-    """Per (caller, method) execution-time accounting."""
+    """Per (caller, method) execution-time accounting.
+
+    ``costs`` (``POST /_emulator/limits {"operating_cost": {...}}``) replaces the measured time
+    of a method with a fixed number of seconds, which makes the limit reachable in a test.
+    """
 
     def __init__(self, clock: Clock, limit: float = 480.0) -> None:
         self.clock = clock
@@ -86,26 +95,33 @@ class OperatingBudget:
         self._usage: dict[tuple[str, str], _MethodUsage] = {}
 
     def check(self, caller_key: str, method: str) -> None:
+        """Refuse the call when the method's accumulated time is already over the limit."""
         usage = self._usage.get((caller_key, method))
         if usage is None:
             return
-        now = self.clock.time()
-        usage.expire(now)
+        usage.expire(self.clock.time())
         if usage.total() > self.limit:
             raise RestError(
-                429,
-                "OPERATION_TIME_LIMIT",
-                f"Method is blocked due to operation time limit. Reset at {usage.reset_at(now)}",
+                429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit."
             )
 
-    def record(self, caller_key: str, method: str, seconds: float) -> tuple[float, int]:
+    def record(
+        self, caller_key: str, method: str, seconds: float, now: float | None = None
+    ) -> tuple[float, int]:
         """Account a call; returns ``(operating, operating_reset_at)`` for the ``time`` block."""
         cost = self.costs.get(method, seconds)
         usage = self._usage.setdefault((caller_key, method), _MethodUsage())
-        now = self.clock.time()
+        now = self.clock.time() if now is None else now
         usage.expire(now)
         usage.add(now, cost)
         return usage.total(), usage.reset_at(now)
+
+    def reset_at(self, caller_key: str, method: str, now: float) -> int:
+        usage = self._usage.get((caller_key, method))
+        if usage is None:
+            return int(now) + WINDOW_SECONDS
+        usage.expire(now)
+        return usage.reset_at(now)
 
     def reset(self) -> None:
         self._usage.clear()

@@ -73,6 +73,8 @@ class Portal:
         self.notify_outbox: Callable[[], None] = lambda: None
         self.base_url = "http://127.0.0.1"
         self.memo: dict[str, Any] = {}
+        self._iso_second = -1
+        self._iso_text = ""
         self._restore_clock()
         from . import seed
 
@@ -184,26 +186,33 @@ class Portal:
             raise method_not_found()
         if spec.app_only and not caller.is_app:
             raise access_denied("Access denied! Application context required")
-        fault = self.faults.take(name)
-        if fault is not None:
-            raise fault.to_error()
+        if self.faults.pending:
+            fault = self.faults.take(name)
+            if fault is not None:
+                raise fault.to_error()
+        # the outer batch is not accounted; each of its commands counts against its own method
+        accounted = name != "batch"
         caller_key = f"{caller.kind}:{caller.app_id or caller.user_id}"
-        self.operating.check(caller_key, name)
+        if accounted:
+            self.operating.check(caller_key, name)
         processing_start = time.perf_counter()
         try:
             value = spec.handler(Ctx(self, caller, name), Params(raw))
         finally:
             processing = time.perf_counter() - processing_start
-            operating, reset_at = self.operating.record(caller_key, name, processing)
+            if accounted:
+                usage = self.operating.record(caller_key, name, processing, started + self.clock.offset)
+            else:
+                usage = (0.0, self.operating.reset_at(caller_key, name, started + self.clock.offset))
         total = nxt = None
         if isinstance(value, Listing):
             value, total, nxt = value.result, value.total, value.next
-        return Outcome(value, total, nxt, self.time_block(started, processing, operating, reset_at))
-
+        return Outcome(value, total, nxt, self.time_block(started, processing, *usage))
 
     def time_block(
         self, started: float, processing: float, operating: float, reset_at: int
     ) -> dict[str, Any]:
+        """The envelope's ``time``: real durations, portal-clock timestamps."""
         finished = time.time()
         offset = self.clock.offset
         return {
@@ -211,11 +220,23 @@ class Portal:
             "finish": finished + offset,
             "duration": finished - started,
             "processing": processing,
-            "date_start": self.clock.iso(started + offset),
-            "date_finish": self.clock.iso(finished + offset),
+            "date_start": self._iso(started + offset),
+            "date_finish": self._iso(finished + offset),
             "operating_reset_at": reset_at,
             "operating": round(operating, 6),
         }
+
+    def _iso(self, ts: float) -> str:
+        """``clock.iso(ts)``, remembered for the current second (two per call otherwise)."""
+        second = int(ts // 1)
+        if self._iso_second != second:
+            self._iso_second = second
+            self._iso_text = self.clock.iso(second)
+        return self._iso_text
+
+    def count_status(self, status: int) -> None:
+        key = f"status_{status}"
+        self.stats[key] = self.stats.get(key, 0) + 1
 
     # -- outgoing deliveries --------------------------------------------------------------
     def deliver(self, delivery: Delivery) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import tempfile
 import threading
@@ -92,7 +91,7 @@ class EmulatorServer:
     def start(self, timeout: float = 15.0) -> EmulatorServer:
         """Serve in a daemon thread."""
         self._thread = threading.Thread(
-            target=lambda: asyncio.run(self.server.serve(sockets=[self.sock])), daemon=True
+            target=lambda: self.server.run(sockets=[self.sock]), daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + timeout

@@ -19,6 +19,10 @@ import orjson
 Row = dict[str, Any]
 
 
+def _indexable(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | None)
+
+
 class Table:
     """One collection: rows by ascending integer id, an id sequence and a change counter."""
 
@@ -42,21 +46,34 @@ class Table:
 
     def lookup(self, field: str, value: Any) -> tuple[int, Row] | None:
         """The last row whose ``field`` equals ``value`` (an index kept as rows are written)."""
+        if not _indexable(value):
+            return None
         index = self._indexes.get(field)
         if index is None:
-            index = self._indexes[field] = {}
-            for rid, row in self.rows.items():
-                index[row.get(field)] = rid
+            index = self._build_index(field)
         rid = index.get(value)
-        row = self.rows.get(rid) if rid is not None else None
-        if row is None or row.get(field) != value:
+        if rid is None:
             return None
-        return rid, row
+        row = self.rows.get(rid)
+        if row is not None and row.get(field) == value:
+            return rid, row
+        # the indexed row changed or went away: another row may still hold the value
+        rid = self._build_index(field).get(value)
+        return None if rid is None else (rid, self.rows[rid])
+
+    def _build_index(self, field: str) -> dict[Any, int]:
+        index: dict[Any, int] = {}
+        for rid, row in self.rows.items():
+            stored = row.get(field)
+            if _indexable(stored):
+                index[stored] = rid
+        self._indexes[field] = index
+        return index
 
     def _index_row(self, row_id: int, row: Row) -> None:
         for field, index in self._indexes.items():
             value = row.get(field)
-            if isinstance(value, str | int | float | bool | None):
+            if _indexable(value):
                 index[value] = row_id
 
     def insert(self, row: Row, row_id: int | None = None) -> int:

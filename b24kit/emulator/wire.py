@@ -28,13 +28,18 @@ def parse_query(query: str) -> dict[str, Any]:
 
 
 def build_nested(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    """Fold ``(key, value)`` pairs with bracketed keys into nested dicts and lists."""
+    """Fold ``(key, value)`` pairs with bracketed keys into nested dicts and lists.
+
+    The top level stays an object even when keyed ``0..n-1`` (positional methods such as
+    ``task.commentitem.add?0=123&1[POST_MESSAGE]=text``).
+    """
     root: dict[str, Any] = {}
+    counters: _Counters = {}
     for key, value in pairs:
         path = split_key(key)
         if path:
-            _insert(root, path, value)
-    return _listify(root)
+            _insert(root, path, value, counters)
+    return {key: _listify(value) for key, value in root.items()}
 
 
 def split_key(key: str) -> list[str | None]:
@@ -58,13 +63,22 @@ def split_key(key: str) -> list[str | None]:
     return parts
 
 
-def _insert(node: dict[str, Any], path: list[str | None], value: Any) -> None:
-    current: Any = node
+# id(node) -> (node, the index ``[]`` appends at next); the node is kept so its id stays its own
+_Counters = dict[int, tuple[dict[str, Any], int]]
+
+
+def _insert(node: dict[str, Any], path: list[str | None], value: Any, counters: _Counters) -> None:
+    current: dict[str, Any] = node
+    last = len(path) - 1
     for index, part in enumerate(path):
-        last = index == len(path) - 1
         if part is None:
-            part = str(_next_index(current))
-        if last:
+            part = str(_next_index(current, counters))
+        elif _is_int(part):
+            number = int(part)
+            known = counters.get(id(current))
+            if known is None or known[1] <= number:
+                counters[id(current)] = (current, number + 1)
+        if index == last:
             current[part] = value
             return
         child = current.get(part)
@@ -74,9 +88,15 @@ def _insert(node: dict[str, Any], path: list[str | None], value: Any) -> None:
         current = child
 
 
-def _next_index(node: dict[str, Any]) -> int:
-    numbers = [int(k) for k in node if k.isdigit() or (k.startswith("-") and k[1:].isdigit())]
-    return max(numbers) + 1 if numbers else 0
+def _is_int(text: str) -> bool:
+    return text.isdigit() or (text[:1] == "-" and text[1:].isdigit())
+
+
+def _next_index(node: dict[str, Any], counters: _Counters) -> int:
+    known = counters.get(id(node))
+    number = known[1] if known is not None else 0
+    counters[id(node)] = (node, number + 1)
+    return number
 
 
 def _listify(value: Any) -> Any:
