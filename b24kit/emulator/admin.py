@@ -108,6 +108,8 @@ def _faults(portal: Portal, body: dict[str, Any], request: Request) -> Any:
 
 def _clock(portal: Portal, body: dict[str, Any], request: Request) -> dict[str, Any]:
     if request.method == "POST":
+        if "freeze" in body:
+            portal.clock.freeze(bool(body["freeze"]))
         portal.advance_clock(float(body.get("advance_seconds", 0)))
     return {"time": portal.clock.time(), "iso": portal.clock.iso(), "offset": portal.clock.offset}
 

@@ -25,9 +25,18 @@ class Clock:
     def __init__(self, tz: timezone = UTC, offset: float = 0.0) -> None:
         self.tz = tz
         self.offset = offset
+        self.frozen: float | None = None  # real time at which the clock was stopped
 
     def time(self) -> float:
-        return time.time() + self.offset
+        return (time.time() if self.frozen is None else self.frozen) + self.offset
+
+    def freeze(self, stop: bool) -> None:
+        """Stop the clock (only ``advance`` moves it then) or restart it from where it stood."""
+        if stop and self.frozen is None:
+            self.frozen = time.time()
+        elif not stop and self.frozen is not None:
+            self.offset += self.frozen - time.time()
+            self.frozen = None
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds

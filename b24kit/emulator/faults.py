@@ -63,6 +63,4 @@ class Faults:
         self.pending.clear()
 
     def describe(self) -> list[dict[str, object]]:
-        return [
-            {"method": f.method, "error": f.error, "times": f.times} for f in self.pending
-        ]
+        return [{"method": f.method, "error": f.error, "times": f.times} for f in self.pending]

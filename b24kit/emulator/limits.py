@@ -101,9 +101,7 @@ class OperatingBudget:
             return
         usage.expire(self.clock.time())
         if usage.total() > self.limit:
-            raise RestError(
-                429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit."
-            )
+            raise RestError(429, "OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.")
 
     def record(
         self, caller_key: str, method: str, seconds: float, now: float | None = None

@@ -138,6 +138,7 @@ class Portal:
         self.outbox.clear()
         self.stats = {"requests": 0}
         self.clock.offset = 0.0
+        self.clock.frozen = None
         self.set_rate_limit(self.settings.rate_limit)
         self.table("portal").insert({"member_id": member_id, "clock_offset": 0.0}, 1)
         from . import seed
@@ -163,16 +164,13 @@ class Portal:
             self.bucket.hit()
 
     # -- dispatch -------------------------------------------------------------------------
-    def execute(
-        self, caller: Caller, name: str, raw: dict[str, Any], *, via: str = "http"
-    ) -> Outcome:
+    def execute(self, caller: Caller, name: str, raw: dict[str, Any], *, via: str = "http") -> Outcome:
         """Run one method for ``caller``; raise :class:`RestError` on failure."""
         name = name.lower()
-        started = time.time()
-        entry: dict[str, Any] = {"method": name, "via": via, "ts": started, "params": raw}
+        entry: dict[str, Any] = {"method": name, "via": via, "ts": time.time(), "params": raw}
         self.calls.append(entry)
         try:
-            outcome = self._execute(caller, name, raw, started)
+            outcome = self._execute(caller, name, raw)
         except RestError as exc:
             entry["status"] = exc.status
             entry["error"] = exc.code
@@ -180,7 +178,9 @@ class Portal:
         entry["status"] = 200
         return outcome
 
-    def _execute(self, caller: Caller, name: str, raw: dict[str, Any], started: float) -> Outcome:
+    def _execute(self, caller: Caller, name: str, raw: dict[str, Any]) -> Outcome:
+        started = self.clock.time()
+        began = time.perf_counter()
         spec = METHODS.get(name)
         if spec is None:
             raise method_not_found()
@@ -201,27 +201,27 @@ class Portal:
         finally:
             processing = time.perf_counter() - processing_start
             if accounted:
-                usage = self.operating.record(caller_key, name, processing, started + self.clock.offset)
+                usage = self.operating.record(caller_key, name, processing, started)
             else:
-                usage = (0.0, self.operating.reset_at(caller_key, name, started + self.clock.offset))
+                usage = (0.0, self.operating.reset_at(caller_key, name, started))
         total = nxt = None
         if isinstance(value, Listing):
             value, total, nxt = value.result, value.total, value.next
-        return Outcome(value, total, nxt, self.time_block(started, processing, *usage))
+        duration = time.perf_counter() - began
+        return Outcome(value, total, nxt, self.time_block(started, duration, processing, *usage))
 
     def time_block(
-        self, started: float, processing: float, operating: float, reset_at: int
+        self, started: float, duration: float, processing: float, operating: float, reset_at: int
     ) -> dict[str, Any]:
-        """The envelope's ``time``: real durations, portal-clock timestamps."""
-        finished = time.time()
-        offset = self.clock.offset
+        """The envelope's ``time``: timestamps on the portal clock, measured durations."""
+        finished = started + duration
         return {
-            "start": started + offset,
-            "finish": finished + offset,
-            "duration": finished - started,
+            "start": started,
+            "finish": finished,
+            "duration": duration,
             "processing": processing,
-            "date_start": self._iso(started + offset),
-            "date_finish": self._iso(finished + offset),
+            "date_start": self._iso(started),
+            "date_finish": self._iso(finished),
             "operating_reset_at": reset_at,
             "operating": round(operating, 6),
         }

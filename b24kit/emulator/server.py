@@ -90,9 +90,7 @@ class EmulatorServer:
 
     def start(self, timeout: float = 15.0) -> EmulatorServer:
         """Serve in a daemon thread."""
-        self._thread = threading.Thread(
-            target=lambda: self.server.run(sockets=[self.sock]), daemon=True
-        )
+        self._thread = threading.Thread(target=lambda: self.server.run(sockets=[self.sock]), daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:

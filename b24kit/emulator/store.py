@@ -167,9 +167,7 @@ class Store:
                     "INSERT OR REPLACE INTO rows(tbl, id, data) VALUES (?, ?, ?)",
                     (table.name, row_id, orjson.dumps(row)),
                 )
-            self._db.execute(
-                "INSERT OR REPLACE INTO seqs(tbl, seq) VALUES (?, ?)", (table.name, table.seq)
-            )
+            self._db.execute("INSERT OR REPLACE INTO seqs(tbl, seq) VALUES (?, ?)", (table.name, table.seq))
 
     def truncate(self, table: Table) -> None:
         if self._db is None:

@@ -6,10 +6,10 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from ..errors import RestError
-from ..query import flag
-from ..registry import METHODS, Ctx, Params, method
-from ..wire import parse_query, php_array
+from b24kit.emulator.errors import RestError
+from b24kit.emulator.query import flag
+from b24kit.emulator.registry import METHODS, Ctx, Params, method
+from b24kit.emulator.wire import parse_query, php_array
 
 MAX_COMMANDS = 50
 _REFERENCE = re.compile(r"\$(result|result_error|result_total|result_next|result_time)((?:\[[^\[\]]*\])+)")
@@ -27,13 +27,11 @@ def batch(ctx: Ctx, p: Params) -> dict[str, Any]:
         "result_time": {},
     }
     for index, (label, command) in enumerate(commands):
-        if index >= MAX_COMMANDS:
-            sections["result_error"][label] = {
-                "error": "ERROR_BATCH_LENGTH_EXCEEDED",
-                "error_description": "Max batch length exceeded",
-            }
-            continue
         try:
+            if index >= MAX_COMMANDS:
+                raise RestError(400, "ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded")
+            if not isinstance(command, str):
+                raise RestError(400, "ERROR_ARGUMENT", "A batch command must be a string 'method?query'")
             _run(ctx, label, command, sections)
         except RestError as exc:
             sections["result_error"][label] = exc.body()
@@ -42,11 +40,11 @@ def batch(ctx: Ctx, p: Params) -> dict[str, Any]:
     return {name: php_array(section) for name, section in sections.items()}
 
 
-def _commands(cmd: Any) -> list[tuple[str, str]]:
+def _commands(cmd: Any) -> list[tuple[str, Any]]:
     if isinstance(cmd, dict):
-        return [(str(k), str(v)) for k, v in cmd.items()]
+        return [(str(k), v) for k, v in cmd.items()]
     if isinstance(cmd, list):
-        return [(str(i), str(v)) for i, v in enumerate(cmd)]
+        return [(str(i), v) for i, v in enumerate(cmd)]
     if cmd in (None, ""):
         return []
     raise RestError(400, "ERROR_ARGUMENT", "Parameter 'cmd' must be array.")
