@@ -55,24 +55,25 @@ class Receiver:
         self.server.server_close()
 
 
-def bind_app_event(emulator: Any, receiver: Receiver, event: str, client_id: str = "app.test") -> str:
-    """Install a local app and bind ``event`` to ``receiver``; returns the app's access token.
+def bind_app_event(emulator: Any, receiver: Receiver, *names: str, client_id: str = "app.test") -> str:
+    """Install a local app and bind each event in ``names`` to ``receiver``; returns the access token.
 
     Uses ``event.bind`` through the OAuth endpoint when the emulator has it, otherwise inserts the
     binding row (``event.bind`` is written separately).
     """
     answer = emulator.admin("apps", {"client_id": client_id, "client_secret": "s3cret"})
     token = answer["access_token"]
-    response = emulator.http.post(
-        f"{emulator.base_url}/rest/event.bind",
-        json={"event": event, "handler": receiver.url, "auth": token},
-    )
-    if response.status_code == 404:
-        apps = emulator.portal.table("apps")
-        app_id = next(rid for rid, row in apps.rows.items() if row["client_id"] == client_id)
-        emulator.portal.table("event_bindings").insert(
-            {"event": event, "handler": receiver.url, "app_id": app_id, "offline": False, "auth_type": 0}
+    for name in names:
+        response = emulator.http.post(
+            f"{emulator.base_url}/rest/event.bind",
+            json={"event": name, "handler": receiver.url, "auth": token},
         )
-    else:
-        assert response.json().get("result") is True, response.text
+        if response.status_code == 404:
+            apps = emulator.portal.table("apps")
+            app_id = next(rid for rid, row in apps.rows.items() if row["client_id"] == client_id)
+            emulator.portal.table("event_bindings").insert(
+                {"event": name, "handler": receiver.url, "app_id": app_id, "offline": False, "auth_type": 0}
+            )
+        else:
+            assert response.json().get("result") is True, response.text
     return str(token)
