@@ -13,6 +13,7 @@ from .wire import http_build_query
 
 WORKERS = 4
 TIMEOUT = 10.0
+USER_AGENT = "Bitrix24 Webhook Engine"
 
 
 class Sender:
@@ -27,8 +28,12 @@ class Sender:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._client = httpx.AsyncClient(timeout=TIMEOUT, verify=False)  # noqa: S501 - local handlers
-        self.portal.notify_outbox = lambda: loop.call_soon_threadsafe(self._wake.set)
+        self._client = httpx.AsyncClient(timeout=TIMEOUT, verify=False)  # local handlers, self-signed too
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(self._wake.set)
+
+        self.portal.notify_outbox = wake
         self.portal.sender = self  # type: ignore[attr-defined]
         self._tasks = [asyncio.create_task(self._run()) for _ in range(WORKERS)]
 
@@ -77,7 +82,7 @@ class Sender:
             response = await self._client.post(
                 item.url,
                 content=http_build_query(item.body).encode(),
-                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                headers={"Content-Type": "application/x-www-form-urlencoded", "User-Agent": USER_AGENT},
             )
             record["status"] = response.status_code
         except httpx.HTTPError as exc:

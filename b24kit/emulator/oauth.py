@@ -45,10 +45,11 @@ def install_app(
     else:
         app_id = existing
         apps.save(app_id, row)
-        # reinstalling removes the app's event handlers, as the portal does on update
-        bindings = portal.table("event_bindings")
-        for rid in [rid for rid, b in bindings.rows.items() if b["app_id"] == app_id]:
-            bindings.delete(rid)
+        # a reinstall is an uninstall plus an install: the app's handlers and robots go
+        for name in ("event_bindings", "robots"):
+            table = portal.table(name)
+            for rid in [rid for rid, b in table.rows.items() if b["app_id"] == app_id]:
+                table.delete(rid)
     tokens = issue_tokens(portal, app_id, user_id)
     answer = {
         "access_token": tokens["access_token"],
@@ -65,7 +66,12 @@ def install_app(
     if handler:
         body = {
             "event": "ONAPPINSTALL",
-            "data": {"VERSION": "1", "ACTIVE": "Y", "INSTALLED": "Y", "LANGUAGE_ID": portal.settings.language},
+            "data": {
+                "VERSION": "1",
+                "ACTIVE": "Y",
+                "INSTALLED": "Y",
+                "LANGUAGE_ID": portal.settings.language,
+            },
             "ts": str(int(portal.clock.time())),
             "auth": auth_block(portal, app_id, user_id, with_refresh=True, tokens=tokens),
         }
@@ -141,7 +147,7 @@ def auth_block(
 def caller_for_token(portal: Portal, token: str, connector: str | None) -> Caller:
     found = portal.table("oauth_tokens").lookup("access_token", token)
     if found is None:
-        raise RestError(401, "invalid_token", "Unable to get application by token")
+        raise RestError(401, "invalid_token", "The access token provided is invalid.")
     row = found[1]
     if row["expires"] <= portal.clock.time():
         raise RestError(401, "expired_token", "The access token provided has expired.")
@@ -153,9 +159,7 @@ def refresh(portal: Portal, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("grant_type") != "refresh_token":
         raise RestError(400, "invalid_request", "Only grant_type=refresh_token is supported")
     apps = portal.table("apps")
-    app_id = next(
-        (rid for rid, a in apps.rows.items() if a["client_id"] == params.get("client_id")), None
-    )
+    app_id = next((rid for rid, a in apps.rows.items() if a["client_id"] == params.get("client_id")), None)
     if app_id is None or not secrets.compare_digest(
         str(apps.rows[app_id]["client_secret"]), str(params.get("client_secret", ""))
     ):
