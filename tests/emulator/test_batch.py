@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -15,7 +16,7 @@ NOT_FOUND = {"error": "", "error_description": "Not found"}
 SECTIONS = ["result", "result_error", "result_total", "result_next", "result_time"]
 
 
-def batch(emulator, cmd, halt=0) -> dict:
+def batch(emulator, cmd, halt=0) -> Any:
     response = emulator.http.post(f"{emulator.webhook_url}batch", json={"halt": halt, "cmd": cmd})
     assert response.status_code == 200
     body = response.json()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from aiohttp import ClientResponseError
@@ -15,7 +17,7 @@ def stage(i: int) -> str:
 
 
 @pytest.fixture
-def deals(b24_emulator) -> dict[int, dict]:
+def deals(b24_emulator) -> dict[int, dict[str, Any]]:
     """1,230 deals, seeded in-process; returns the stored rows by id."""
     for i in range(1, DEALS + 1):
         b24_emulator.portal.call(
@@ -116,7 +118,7 @@ def test_oauth_with_token_func_refreshes_after_expired_token(b24_emulator, deals
             fresh = answer.json()
             tokens.update(access=fresh["access_token"], refresh=fresh["refresh_token"])
         handed_out.append(tokens["access"])
-        return tokens["access"]
+        return str(tokens["access"])
 
     bx = Bitrix(b24_emulator.oauth_endpoint, token_func=token_func, verbose=False)
     found = bx.get_all("crm.deal.list", {"select": ["ID"], "filter": {">=ID": 1_101}})

@@ -6,8 +6,12 @@ only ``advance_seconds`` moves time, and with it the bucket's drain and the oper
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+
+from b24kit.testing import RunningEmulator
 
 TOO_MANY = {"error": "QUERY_LIMIT_EXCEEDED", "error_description": "Too many requests"}
 OPERATION_LIMIT = {
@@ -22,7 +26,9 @@ def frozen(b24_emulator):
     return b24_emulator
 
 
-def call(emulator, method: str = "profile", params: dict | None = None) -> httpx.Response:
+def call(
+    emulator: RunningEmulator, method: str = "profile", params: dict[str, Any] | None = None
+) -> httpx.Response:
     return emulator.http.post(f"{emulator.webhook_url}{method}", json=params or {})
 
 

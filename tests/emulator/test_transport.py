@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import ssl
+from typing import Any
 
 import httpx
 import pytest
@@ -33,7 +34,7 @@ def add_deals(emulator, count: int, **fields) -> list[int]:
     ]
 
 
-def last_call(emulator, method: str) -> dict:
+def last_call(emulator, method: str) -> Any:
     calls = emulator.admin(f"calls?method={method}")
     assert calls, f"no {method} in the call log"
     return calls[-1]["params"]
@@ -86,7 +87,7 @@ def test_wrong_webhook_credentials_are_401_no_auth_found(b24_emulator, path):
 @pytest.fixture
 def app_token(b24_emulator) -> str:
     installed = b24_emulator.admin("apps", {"client_id": "local.test", "client_secret": "s3cret"})
-    return installed["access_token"]
+    return str(installed["access_token"])
 
 
 @pytest.mark.parametrize("suffix", ["", ".json", "/"])
