@@ -4,8 +4,11 @@ An application is installed through the admin API (``POST /_emulator/apps``); it
 token (one hour by default, on the portal clock), a refresh token (180 days) and an
 ``application_token`` that signs every event and robot call sent to it. ``GET /oauth/token/``
 with ``grant_type=refresh_token`` answers as Bitrix24's OAuth server does and issues a new
-refresh token each time; the old refresh token then stops working (a choice: the docs only say
-to keep the new one).
+refresh token each time; the old refresh token then stops working with ``invalid_grant`` (a
+choice: the docs only say to keep the new one). The docs give no HTTP statuses for the OAuth
+server's errors; the emulator answers ``invalid_client`` with 401 and ``invalid_request`` /
+``invalid_grant`` with 400. Reinstalling an app (same ``client_id``) removes its event handlers
+and robots, as an uninstall does.
 """
 
 from __future__ import annotations
