@@ -13,6 +13,7 @@ from typing import Any
 
 from b24kit.emulator import events, seed
 from b24kit.emulator.errors import RestError, error_core
+from b24kit.emulator.methods.locale import locale_datetime
 from b24kit.emulator.query import Condition, FieldRef, Group, Query, compile_query, flag, paginate, php_int
 from b24kit.emulator.registry import Ctx, Listing, Params, method
 
@@ -171,8 +172,7 @@ def _wire(ctx: Ctx, name: str, value: Any) -> Any:
     if name == "UF_DEPARTMENT":
         return [php_int(v) for v in value] if isinstance(value, list) else []
     if name == "TIMESTAMP_X":
-        moment = clock.parse(value)
-        return "" if moment is None else moment.strftime("%d.%m.%Y %H:%M:%S")
+        return locale_datetime(ctx.portal, value) or ""
     if name == "LAST_ACTIVITY_DATE":
         moment = clock.parse(value)
         return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
