@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import demo, emulator
+from . import call, demo, doctor, emulator
 
 app = typer.Typer(
     name="b24kit",
@@ -14,6 +14,8 @@ app = typer.Typer(
 )
 app.add_typer(emulator.app, name="emulator")
 demo.register(app)
+call.register(app)
+doctor.register(app)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from ._auth import FileTokenStore, OAuthAuth, SqliteTokenStore, Tokens, TokenSto
 from ._batch import BatchResult, Command, is_read
 from ._clock import Clock, SystemClock
 from ._config import PortalConfig
+from ._diagnose import Finding, diagnose
 from ._engine import Stats
 from ._limits import Limits
 from ._listing import Page
@@ -23,6 +24,7 @@ __all__ = [
     "Command",
     "Envelope",
     "FileTokenStore",
+    "Finding",
     "Limits",
     "OAuthAuth",
     "Page",
@@ -35,6 +37,7 @@ __all__ = [
     "Tokens",
     "WebhookAuth",
     "build_query",
+    "diagnose",
     "is_read",
     "mask_url",
     "normalize",
