@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from .clock import Clock
@@ -14,24 +16,67 @@ from .store import Row, Table
 
 PAGE_SIZE = 50
 # Longest operators first, so "!=%" wins over "!=" and "!".
-_OPERATORS = ("!=%", "!%=", ">=", "<=", "!@", "!=", "=%", "%=", "!%", "%", "=", "!", ">", "<", "@")
+_OPERATORS = (
+    "!><",
+    "!=%",
+    "!%=",
+    "><",
+    ">=",
+    "<=",
+    "!@",
+    "!=",
+    "=%",
+    "%=",
+    "!%",
+    "%",
+    "=",
+    "!",
+    ">",
+    "<",
+    "@",
+)
+_POSITIVE = {
+    "": "=",
+    "=": "=",
+    "@": "=",
+    "!": "=",
+    "!=": "=",
+    "!@": "=",
+    ">": ">",
+    ">=": ">=",
+    "<": "<",
+    "<=": "<=",
+    "%": "%",
+    "!%": "%",
+    "=%": "=%",
+    "%=": "=%",
+    "!=%": "=%",
+    "!%=": "=%",
+    "><": "><",
+    "!><": "><",
+}
+_NEGATED = {"!", "!=", "!@", "!%", "!=%", "!%=", "!><"}
 _INT_PREFIX = re.compile(r"^\s*[+-]?\d+")
 _FLOAT_PREFIX = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
 class FieldRef:
-    """How to read and compare one field: its storage key and its kind.
+    """How to read and compare one field: its storage key, its kind, and whether LIKE is exact.
 
-    Kinds: ``int``, ``float``, ``str``, ``datetime``, ``flag`` (Y/N), ``bool`` (1/0 UF),
-    ``multifield`` (PHONE/EMAIL lists of dicts).
+    Kinds: ``int``, ``float``, ``str``, ``datetime``, ``date`` (stored ``YYYY-MM-DD``), ``flag``
+    (Y/N), ``bool`` (1/0 user field), ``multifield`` (PHONE/EMAIL lists of dicts). ``exact`` marks
+    fields on which the LIKE operators act as an exact match (multifields, ``crm_status`` ...).
     """
 
     key: str
     kind: str = "str"
+    exact: bool = False
 
 
 Resolver = Callable[[str], FieldRef | None]
+Normaliser = Callable[[Any], Any]
 
 
 def split_operator(key: str) -> tuple[str, str]:
@@ -74,74 +119,123 @@ def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
+def to_date(clock: Clock, value: Any) -> str | None:
+    """The calendar date (``YYYY-MM-DD``) a caller means by ``value``, or None.
+
+    A date stays as given; a datetime at exactly midnight UTC is that UTC date (this is how the
+    portal renders date-only fields, so a value read back is written back unchanged); any other
+    datetime is taken in the portal's time zone.
+    """
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        return value.strip()
+    moment = clock.parse(value)
+    if moment is None:
+        return None
+    utc = moment.astimezone(UTC)
+    if (utc.hour, utc.minute, utc.second) == (0, 0, 0):
+        return utc.date().isoformat()
+    return moment.date().isoformat()
+
+
+def _normaliser(kind: str, clock: Clock) -> Normaliser:
+    """A function mapping a stored or filter value to a comparable key (None when unreadable)."""
+    if kind == "int":
+        return lambda v: v if type(v) is int else php_int(v)
+    if kind == "float":
+        return lambda v: float(v) if type(v) in (int, float) else php_float(v)
+    if kind == "flag":
+        return flag
+    if kind == "bool":
+        return lambda v: 1 if php_int(v) else 0
+    if kind == "datetime":
+        suffix = clock.iso()[19:]
+
+        def moment_key(value: Any) -> str | None:
+            if isinstance(value, str):
+                if len(value) == 19 + len(suffix) and value.endswith(suffix) and value[10] == "T":
+                    return value[:19]
+                if len(value) == 10 and _ISO_DATE.match(value):
+                    return value + "T00:00:00"
+            moment = clock.parse(value)
+            return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+        return moment_key
+    if kind == "date":
+        return lambda v: v if type(v) is str and len(v) == 10 and v[4] == "-" else to_date(clock, v)
+    return lambda v: str(v).casefold()
+
+
 class Condition:
     """One filter entry, e.g. ``{">=DATE_CREATE": "2024-01-01"}``."""
 
     def __init__(self, field: FieldRef, op: str, value: Any, clock: Clock) -> None:
         self.field = field
         self.op = op
-        self.clock = clock
         self.raw = value
-        values = list(value.values()) if isinstance(value, Mapping) else value
-        self.values = [self._coerce(v) for v in values] if isinstance(values, list) else None
-        self.value = None if isinstance(values, list) else self._coerce(values)
-        if op in ("%", "!%", "=%", "%=", "!=%", "!%="):
-            pattern = str(value)
-            if op in ("%", "!%"):
-                self.like = re.compile(re.escape(pattern.casefold()), re.S)
-            else:
-                parts = [".*" if c == "%" else "." if c == "_" else re.escape(c) for c in pattern.casefold()]
-                self.like = re.compile("^" + "".join(parts) + "$", re.S)
+        self.clock = clock
+        self.negate = op in _NEGATED
+        self.kind = _POSITIVE.get(op, "=")
+        self._norm = _normaliser("str" if field.kind == "multifield" else field.kind, clock)
+        items = list(value.values()) if isinstance(value, Mapping) else value
+        self.many = isinstance(items, list)
+        listed = items if isinstance(items, list) else [items]
+        if field.exact and self.kind in ("%", "=%"):
+            self.kind = "="  # docs: LIKE on multifields and status/binding fields is an exact match
+        if self.kind in ("%", "=%"):
+            self.likes = [_like(self.kind, str(v)) for v in listed if v is not None]
+        present = [v for v in listed if not (v is None or v == "")]
+        self.values = [n for n in (self._norm(v) for v in present) if n is not None]
+        self._lookup = frozenset(self.values)
+        self.empty = not present and not self.many
+        self.value = self.values[0] if self.values else None
 
     def key(self) -> tuple[Any, ...]:
         return (self.field.key, self.op, repr(self.raw))
 
-    def _coerce(self, value: Any) -> Any:
-        kind = self.field.kind
-        if value is None or (isinstance(value, str) and value == "" and kind != "str"):
-            return None
-        if kind == "int":
-            return php_int(value)
-        if kind == "float":
-            return php_float(value)
-        if kind == "datetime":
-            return self.clock.to_portal_iso(value) or str(value)
-        if kind == "flag":
-            return flag(value)
-        if kind == "bool":
-            return 1 if flag(value) == "Y" else 0
-        return str(value).casefold()
-
-    def _stored(self, row: Row) -> list[Any]:
+    def stored(self, row: Row) -> list[Any]:
         raw = row.get(self.field.key)
+        if raw is None or raw == "":
+            return []
         if self.field.kind == "multifield":
-            items = raw or []
-            return [str(item.get("VALUE", "")).casefold() for item in items]
-        items = raw if isinstance(raw, list) else [raw]
-        return [self._coerce(v) for v in items if v is not None and v != ""]
+            return [str(item.get("VALUE", "")).casefold() for item in raw if isinstance(item, dict)]
+        norm = self._norm
+        if isinstance(raw, list):
+            return [n for n in (norm(v) for v in raw if v is not None and v != "") if n is not None]
+        found = norm(raw)
+        return [] if found is None else [found]
 
     def matches(self, row: Row) -> bool:
-        stored = self._stored(row)
-        op = self.op
-        if op in ("", "=", "@"):
-            return self._equals(stored)
-        if op in ("!", "!=", "!@"):
-            return not self._equals(stored)
-        if op in (">", ">=", "<", "<="):
-            target = self.values[0] if self.values else self.value
-            if target is None:
-                return False
-            return any(_compare(op, item, target) for item in stored if item is not None)
-        text = [str(item).casefold() for item in stored]
-        hit = any(self.like.search(t) if op in ("%", "!%") else self.like.match(t) for t in text)
-        return not hit if op.startswith("!") else hit
+        return self._positive(self.stored(row)) != self.negate
 
-    def _equals(self, stored: list[Any]) -> bool:
-        if self.values is not None:
-            return any(item in self.values for item in stored)
-        if self.value is None or self.value == "":
-            return not stored
-        return self.value in stored
+    def _positive(self, stored: list[Any]) -> bool:
+        kind = self.kind
+        if kind == "=":
+            if self.empty:
+                return not stored
+            lookup = self._lookup
+            return any(item in lookup for item in stored)
+        if kind in ("%", "=%"):
+            texts = [str(item).casefold() for item in stored]
+            return any(like(text) for like in self.likes for text in texts)
+        if kind == "><":
+            if len(self.values) < 2:
+                return False
+            low, high = self.values[0], self.values[1]
+            return any(_compare(">=", i, low) and _compare("<=", i, high) for i in stored)
+        target = self.value
+        if target is None:
+            return False
+        return any(_compare(kind, item, target) for item in stored)
+
+
+def _like(kind: str, pattern: str) -> Callable[[str], bool]:
+    """``%``: substring anywhere; ``=%``: SQL LIKE with ``%`` and ``_`` wildcards. Case-insensitive."""
+    text = pattern.casefold()
+    if kind == "%":
+        return lambda value: text in value
+    parts = [".*" if c == "%" else "." if c == "_" else re.escape(c) for c in text]
+    compiled = re.compile("".join(parts) + r"\Z", re.S)
+    return lambda value: compiled.match(value) is not None
 
 
 def _compare(op: str, left: Any, right: Any) -> bool:
@@ -176,7 +270,7 @@ class Group:
 
 
 class Query:
-    """A compiled filter and order over one table."""
+    """A compiled filter and order over one table (``conditions`` may be extended after compiling)."""
 
     def __init__(
         self,
@@ -197,24 +291,30 @@ class Query:
     def matches(self, row: Row) -> bool:
         return all(c.matches(row) for c in self.conditions)
 
-    def id_lower_bound(self) -> int:
-        bound = 0
+    def id_bounds(self) -> tuple[int, int | None]:
+        """Exclusive id bounds implied by top-level ``>ID``/``>=ID``/``<ID``/``<=ID``/``=ID``."""
+        low, high = 0, None
         for cond in self.conditions:
-            if not isinstance(cond, Condition):
+            if not isinstance(cond, Condition) or cond.field.key != self.id_key or cond.many:
                 continue
-            if cond.field.key != self.id_key or cond.value is None:
+            if not isinstance(cond.value, int):
                 continue
-            if cond.op == ">":
-                bound = max(bound, int(cond.value))
-            elif cond.op == ">=":
-                bound = max(bound, int(cond.value) - 1)
-        return bound
+            value = cond.value
+            if cond.op in (">", ">=", "", "="):
+                low = max(low, value - (0 if cond.op == ">" else 1))
+            if cond.op in ("<", "<=", "", "="):
+                top = value + (0 if cond.op == "<" else 1)
+                high = top if high is None else min(high, top)
+        return low, high
+
+    def id_lower_bound(self) -> int:
+        return self.id_bounds()[0]
 
     def ordered_by_id(self) -> bool | None:
         """``False`` for ascending by id (or no order), ``True`` for descending, else ``None``."""
         if not self.order:
             return False
-        if len(self.order) == 1 and self.order[0][0].key == self.id_key:
+        if self.order[0][0].key == self.id_key:
             return self.order[0][1]
         return None
 
@@ -232,20 +332,40 @@ def compile_query(
     """Build a :class:`Query`; unknown fields are skipped, or refused when ``strict``.
 
     With ``groups`` (crm.item), a numbered key holding an object is a nested group whose
-    ``logic`` is ``AND`` (default) or ``OR``.
+    ``logic`` is ``AND`` (default) or ``OR``; a top-level ``logic`` applies to the whole filter.
     """
     conditions = _conditions(filter_, resolve, clock, strict=strict, groups=groups)
+    if groups and isinstance(filter_, Mapping) and _logic(filter_) == "OR":
+        conditions = [Group(conditions, "OR")]
+    return Query(conditions, _order(order, resolve, strict=strict), id_key)
+
+
+def _order(order: Any, resolve: Resolver, *, strict: bool) -> list[tuple[FieldRef, bool]]:
     sort: list[tuple[FieldRef, bool]] = []
     for raw_key, direction in _items(order):
         field = resolve(str(raw_key))
-        if field is None:
-            if strict:
-                raise RestError(
-                    400, "INVALID_ARG_VALUE", f"Invalid order: field '{raw_key}' is not allowed"
-                )
-            continue
-        sort.append((field, str(direction).strip().upper() == "DESC"))
-    return Query(conditions, sort, id_key)
+        text = str(direction).strip().upper()
+        if strict and field is None:
+            raise RestError(
+                400, "INVALID_ARG_VALUE", f"Invalid order: field '{raw_key}' is not allowed in order"
+            )
+        if strict and text not in ("ASC", "DESC"):
+            raise RestError(
+                400,
+                "INVALID_ARG_VALUE",
+                f"Invalid order: allowed sort directions are ASC, DESC. But got '{direction}'"
+                f" for field '{raw_key}'",
+            )
+        if field is not None:
+            sort.append((field, text == "DESC"))
+    return sort
+
+
+def _logic(value: Mapping[str, Any]) -> str:
+    for key, item in value.items():
+        if str(key).lower() == "logic":
+            return str(item).upper()
+    return "AND"
 
 
 def _conditions(
@@ -258,7 +378,7 @@ def _conditions(
             continue
         if groups and isinstance(value, Mapping) and (key.isdigit() or key == "") and depth < 8:
             members = _conditions(value, resolve, clock, strict=strict, groups=True, depth=depth + 1)
-            conditions.append(Group(members, str(value.get("logic", "AND"))))
+            conditions.append(Group(members, _logic(value)))
             continue
         op, name = split_operator(key)
         field = resolve(name)
@@ -306,41 +426,57 @@ class QueryCache:
             self._entries.popitem(last=False)
 
 
+def page_start(start: Any) -> int:
+    """``start`` as list methods read it: -1 (any negative) for no count, else a multiple of 50."""
+    number = php_int(start) if start not in (None, "") else 0
+    if number < 0:
+        return -1
+    return number - number % PAGE_SIZE
+
+
 def paginate(table: Table, query: Query, start: Any, cache: QueryCache) -> Page:
     """Run a query the way list methods do: 50 rows from ``start``; ``start=-1`` skips the count."""
-    start_int = php_int(start) if start not in (None, "") else 0
-    if start_int < 0:
-        return Page(_window(table, query), 0, None)
-    start_int -= start_int % PAGE_SIZE
+    first = page_start(start)
+    if first < 0:
+        return Page(_window(table, query, cache), 0, None)
     ids = matching_ids(table, query, cache)
-    page = ids[start_int : start_int + PAGE_SIZE]
-    more = start_int + PAGE_SIZE < len(ids)
-    return Page([table.rows[i] for i in page], len(ids), start_int + PAGE_SIZE if more else None)
+    page = ids[first : first + PAGE_SIZE]
+    more = first + PAGE_SIZE < len(ids)
+    return Page([table.rows[i] for i in page], len(ids), first + PAGE_SIZE if more else None)
+
+
+def _candidates(table: Table, query: Query) -> list[int]:
+    ids = table.sorted_ids()
+    low, high = query.id_bounds()
+    lo = bisect.bisect_right(ids, low) if low > 0 else 0
+    hi = len(ids) if high is None else bisect.bisect_left(ids, high)
+    return ids[lo:hi] if (lo, hi) != (0, len(ids)) else ids
 
 
 def matching_ids(table: Table, query: Query, cache: QueryCache) -> list[int]:
+    """Every matching id in the query's order (cached until the table changes)."""
     key = (table.name, table.version, query.key())
     ids = cache.get(key)
     if ids is None:
         rows = table.rows
-        ids = [i for i in table.ids_after(query.id_lower_bound()) if query.matches(rows[i])]
+        ids = [i for i in _candidates(table, query) if query.matches(rows[i])]
         ids = _sort(ids, rows, query)
         cache.put(key, ids)
     return ids
 
 
-def _window(table: Table, query: Query) -> list[Row]:
-    """``start=-1``: no COUNT; stop after 50 matches when the order allows it."""
+def _window(table: Table, query: Query, cache: QueryCache) -> list[Row]:
+    """``start=-1``: no COUNT; ordered by ID, scan from the window edge and stop after 50."""
     descending = query.ordered_by_id()
     rows = table.rows
     if descending is None:
-        ids = [i for i in table.ids_after(query.id_lower_bound()) if query.matches(rows[i])]
-        return [rows[i] for i in _sort(ids, rows, query)[:PAGE_SIZE]]
-    candidates = table.ids_after(query.id_lower_bound())
+        return [rows[i] for i in matching_ids(table, query, cache)[:PAGE_SIZE]]
+    candidates = _candidates(table, query)
     found: list[Row] = []
+    matches = query.matches
     for row_id in reversed(candidates) if descending else candidates:
         row = rows[row_id]
-        if query.matches(row):
+        if matches(row):
             found.append(row)
             if len(found) == PAGE_SIZE:
                 break
@@ -348,25 +484,29 @@ def _window(table: Table, query: Query) -> list[Row]:
 
 
 def _sort(ids: list[int], rows: dict[int, Row], query: Query) -> list[int]:
+    """Stable multi-key sort; ties keep ascending id, empty values sort first (as MySQL does)."""
     if not query.order:
         return ids
     result = sorted(ids)
     for field, desc in reversed(query.order):
-        result.sort(key=lambda i, f=field: _sort_key(rows[i].get(f.key), f.kind), reverse=desc)
+        key, kind = field.key, field.kind
+
+        def sort_key(row_id: int, key: str = key, kind: str = kind) -> tuple[int, Any]:
+            return _sort_key(rows[row_id].get(key), kind)
+
+        result.sort(key=sort_key, reverse=desc)
     return result
 
 
 def _sort_key(value: Any, kind: str) -> tuple[int, Any]:
-    if value is None or value == "":
-        return (0, 0)
     if isinstance(value, list):
         value = value[0] if value else None
-        if value is None:
-            return (0, 0)
-    if kind == "int":
+    if value is None or value == "":
+        return (0, 0)
+    if kind in ("int", "bool"):
         return (1, php_int(value))
     if kind == "float":
         return (1, php_float(value))
     if kind == "multifield":
-        return (1, str(value.get("VALUE", "")) if isinstance(value, dict) else str(value))
+        return (1, str(value.get("VALUE", "")).casefold() if isinstance(value, dict) else str(value))
     return (1, str(value).casefold())

@@ -87,13 +87,11 @@ def fresh_portal(portal: Portal) -> None:
     )
     stages.create_category(portal, STATIC[DEAL], "General", sort=300, is_default=True, category_id=0)
     stages.create_category(portal, STATIC[SMART_INVOICE], "Invoices", sort=500, is_default=True)
-    lead = STATIC[1]
-    for index, (code, title, semantics, color) in enumerate(stages.LEAD_STATUSES):
+    for index, (code, title, semantics, color, system) in enumerate(stages.LEAD_STATUSES):
         stages.add_status(
             portal, "STATUS", code, title, sort=(index + 1) * 10, semantics=semantics, color=color,
-            system=True,
+            system=system,
         )
-    del lead
     stages.seed_reference_lists(portal)
     for currency in CURRENCIES:
         portal.table("currencies").insert(dict(currency))

@@ -5,21 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RestError
-from .fields import (
+from b24kit.emulator.errors import RestError
+
+from .fields import FieldDef
+from .schema import (
     COMPANY_FIELDS,
     CONTACT_FIELDS,
     DEAL_FIELDS,
     ITEM_FIELDS,
     LEAD_FIELDS,
     SMART_INVOICE_EXTRA,
-    FieldDef,
 )
 
 if TYPE_CHECKING:
-    from ..portal import Portal
+    from b24kit.emulator.portal import Portal
 
 LEAD, DEAL, CONTACT, COMPANY, SMART_INVOICE = 1, 2, 3, 4, 31
+UNSUPPORTED = {5: "INVOICE", 7: "QUOTE", 8: "REQUISITE", 14: "ORDER"}
 
 
 @dataclass(frozen=True)
@@ -84,30 +86,72 @@ class EntityType:
 
 _STATIC = [
     EntityType(
-        DEAL, "DEAL", "Deal", "D", "CRM_DEAL", "UF_CRM_", tuple(DEAL_FIELDS), legacy="deal",
-        stage_field="STAGE_ID", categories=True, event="ONCRMDEAL",
+        DEAL,
+        "DEAL",
+        "Deal",
+        "D",
+        "CRM_DEAL",
+        "UF_CRM_",
+        tuple(DEAL_FIELDS),
+        legacy="deal",
+        stage_field="STAGE_ID",
+        categories=True,
+        event="ONCRMDEAL",
         document_type=("crm", "CCrmDocumentDeal", "DEAL"),
     ),
     EntityType(
-        CONTACT, "CONTACT", "Contact", "C", "CRM_CONTACT", "UF_CRM_", tuple(CONTACT_FIELDS),
-        legacy="contact", event="ONCRMCONTACT",
+        CONTACT,
+        "CONTACT",
+        "Contact",
+        "C",
+        "CRM_CONTACT",
+        "UF_CRM_",
+        tuple(CONTACT_FIELDS),
+        legacy="contact",
+        event="ONCRMCONTACT",
         document_type=("crm", "CCrmDocumentContact", "CONTACT"),
     ),
     EntityType(
-        COMPANY, "COMPANY", "Company", "CO", "CRM_COMPANY", "UF_CRM_", tuple(COMPANY_FIELDS),
-        legacy="company", event="ONCRMCOMPANY",
+        COMPANY,
+        "COMPANY",
+        "Company",
+        "CO",
+        "CRM_COMPANY",
+        "UF_CRM_",
+        tuple(COMPANY_FIELDS),
+        legacy="company",
+        event="ONCRMCOMPANY",
         document_type=("crm", "CCrmDocumentCompany", "COMPANY"),
     ),
     EntityType(
-        LEAD, "LEAD", "Lead", "L", "CRM_LEAD", "UF_CRM_", tuple(LEAD_FIELDS), legacy="lead",
-        stage_field="STATUS_ID", event="ONCRMLEAD",
+        LEAD,
+        "LEAD",
+        "Lead",
+        "L",
+        "CRM_LEAD",
+        "UF_CRM_",
+        tuple(LEAD_FIELDS),
+        legacy="lead",
+        stage_field="STATUS_ID",
+        event="ONCRMLEAD",
         document_type=("crm", "CCrmDocumentLead", "LEAD"),
     ),
     EntityType(
-        SMART_INVOICE, "SMART_INVOICE", "Invoice", "SI", "CRM_SMART_INVOICE", "UF_CRM_SMART_INVOICE_",
-        (*ITEM_FIELDS, *SMART_INVOICE_EXTRA), stage_field="STAGE_ID", categories=True,
-        created="CREATED_TIME", updated="UPDATED_TIME", created_by="CREATED_BY",
-        updated_by="UPDATED_BY", moved_by="MOVED_BY", event="ONCRMDYNAMICITEM",
+        SMART_INVOICE,
+        "SMART_INVOICE",
+        "Invoice",
+        "SI",
+        "CRM_SMART_INVOICE",
+        "UF_CRM_SMART_INVOICE_",
+        (*ITEM_FIELDS, *SMART_INVOICE_EXTRA),
+        stage_field="STAGE_ID",
+        categories=True,
+        created="CREATED_TIME",
+        updated="UPDATED_TIME",
+        created_by="CREATED_BY",
+        updated_by="UPDATED_BY",
+        moved_by="MOVED_BY",
+        event="ONCRMDYNAMICITEM",
         document_type=("crm", "Bitrix\\Crm\\Integration\\BizProc\\Document\\SmartInvoice", "SMART_INVOICE"),
     ),
 ]
@@ -120,28 +164,43 @@ def dynamic_entity(type_row: dict[str, Any]) -> EntityType:
     etid = int(type_row["entityTypeId"])
     type_id = int(type_row["id"])
     return EntityType(
-        etid, f"DYNAMIC_{etid}", str(type_row.get("title") or f"Smart process {etid}"),
-        f"T{etid:x}", f"CRM_{type_id}", f"UF_CRM_{type_id}_", tuple(ITEM_FIELDS),
-        stage_field="STAGE_ID", categories=True, created="CREATED_TIME", updated="UPDATED_TIME",
-        created_by="CREATED_BY", updated_by="UPDATED_BY", moved_by="MOVED_BY",
-        event="ONCRMDYNAMICITEM", type_id=type_id,
+        etid,
+        f"DYNAMIC_{etid}",
+        str(type_row.get("title") or f"Smart process {etid}"),
+        f"T{etid:x}",
+        f"CRM_{type_id}",
+        f"UF_CRM_{type_id}_",
+        tuple(ITEM_FIELDS),
+        stage_field="STAGE_ID",
+        categories=True,
+        created="CREATED_TIME",
+        updated="UPDATED_TIME",
+        created_by="CREATED_BY",
+        updated_by="UPDATED_BY",
+        moved_by="MOVED_BY",
+        event="ONCRMDYNAMICITEM",
+        type_id=type_id,
         document_type=("crm", "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic", f"DYNAMIC_{etid}"),
     )
 
 
-def entity_by_type_id(portal: Portal, entity_type_id: Any, *, item_api: bool = True) -> EntityType:
-    """Find an entity type by its ``entityTypeId``; 400 ``NOT_FOUND`` "SPA not found" if unknown."""
+def entity_by_type_id(portal: Portal, entity_type_id: Any, *, missing: str = "SPA not found") -> EntityType:
+    """Find an entity type by its ``entityTypeId``; 400 ``NOT_FOUND`` ``missing`` if unknown.
+
+    Old invoices (5) and quotes (7) exist on a portal but are not emulated: they answer
+    ``ENTITY_TYPE_NOT_SUPPORTED`` as ``crm.item.*`` does for old invoices.
+    """
     try:
-        etid = int(entity_type_id)
+        etid = int(str(entity_type_id).strip())
     except (TypeError, ValueError):
-        raise RestError(400, "NOT_FOUND", "SPA not found") from None
+        raise RestError(400, "NOT_FOUND", missing) from None
     if etid in STATIC:
         return STATIC[etid]
-    if etid == 5 and item_api:
-        raise RestError(400, "ENTITY_TYPE_NOT_SUPPORTED", "Entity type 5 is not supported")
+    if etid in UNSUPPORTED:
+        raise RestError(400, "ENTITY_TYPE_NOT_SUPPORTED", f"Entity type {UNSUPPORTED[etid]} is not supported")
     found = portal.table("crm_types").lookup("entityTypeId", etid)
     if found is None:
-        raise RestError(400, "NOT_FOUND", "SPA not found")
+        raise RestError(400, "NOT_FOUND", missing)
     return dynamic_entity(found[1])
 
 

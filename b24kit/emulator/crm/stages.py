@@ -7,57 +7,94 @@ from typing import TYPE_CHECKING, Any
 from .entities import DEAL, LEAD, SMART_INVOICE, EntityType
 
 if TYPE_CHECKING:
-    from ..portal import Portal
+    from b24kit.emulator.portal import Portal
 
 STATUS_ID_MAX = 21  # docs: STATUS_ID is capped at 21 characters
 
-DEAL_STAGES = [
-    ("NEW", "New", None, "#39A8EF"),
-    ("PREPARATION", "Preparing documents", None, "#2FC6F6"),
-    ("PREPAYMENT_INVOICE", "Invoice for prepayment", None, "#55D0E0"),
-    ("EXECUTING", "In progress", None, "#47E4C2"),
-    ("FINAL_INVOICE", "Final invoice", None, "#FFA900"),
-    ("WON", "Deal won", "S", "#7BD500"),
-    ("LOSE", "Deal lost", "F", "#FF5752"),
-    ("APOLOGY", "Analysis of failure", "F", "#FF5752"),
+# (code, name, semantics, colour, system) as crm.status.list shows a fresh portal's lists
+Stage = tuple[str, str, str | None, str, bool]
+DEAL_STAGES: list[Stage] = [
+    ("NEW", "New", None, "#39A8EF", True),
+    ("PREPARATION", "Document preparation", None, "#2FC6F6", False),
+    ("PREPAYMENT_INVOICE", "Prepayment invoice", None, "#55D0E0", False),
+    ("EXECUTING", "In progress", None, "#47E4C2", False),
+    ("FINAL_INVOICE", "Final invoice", None, "#FFA900", False),
+    ("WON", "Deal successful", "S", "#7BD500", True),
+    ("LOSE", "Deal failed", "F", "#FF5752", True),
+    ("APOLOGY", "Failure reason analysis", "F", "#FF5752", False),
 ]
-LEAD_STATUSES = [
-    ("NEW", "Unassigned", None, "#39A8EF"),
-    ("IN_PROCESS", "In progress", None, "#2FC6F6"),
-    ("PROCESSED", "Processed", None, "#55D0E0"),
-    ("CONVERTED", "Good lead", "S", "#7BD500"),
-    ("JUNK", "Junk lead", "F", "#FF5752"),
+LEAD_STATUSES: list[Stage] = [
+    ("NEW", "Unprocessed", None, "#39A8EF", True),
+    ("IN_PROCESS", "In process", None, "#2FC6F6", False),
+    ("PROCESSED", "Processed", None, "#55D0E0", False),
+    ("CONVERTED", "High-quality lead", "S", "#7BD500", True),
+    ("JUNK", "Low-quality lead", "F", "#FF5752", True),
 ]
-INVOICE_STAGES = [
-    ("N", "New", None, "#39A8EF"),
-    ("S", "Sent to client", None, "#2FC6F6"),
-    ("P", "Paid", "S", "#7BD500"),
-    ("D", "Declined", "F", "#FF5752"),
+INVOICE_STAGES: list[Stage] = [
+    ("N", "New", None, "#39A8EF", True),
+    ("S", "Sent to client", None, "#2FC6F6", False),
+    ("P", "Paid", "S", "#7BD500", True),
+    ("D", "Declined", "F", "#FF5752", True),
 ]
-DYNAMIC_STAGES = [
-    ("NEW", "Start", None, "#39A8EF"),
-    ("PREPARATION", "Preparation", None, "#2FC6F6"),
-    ("CLIENT", "Customer approval", None, "#55D0E0"),
-    ("SUCCESS", "Success", "S", "#7BD500"),
-    ("FAIL", "Failure", "F", "#FF5752"),
+DYNAMIC_STAGES: list[Stage] = [
+    ("NEW", "Start", None, "#39A8EF", True),
+    ("PREPARATION", "Preparation", None, "#2FC6F6", False),
+    ("CLIENT", "Customer approval", None, "#55D0E0", False),
+    ("SUCCESS", "Success", "S", "#7BD500", True),
+    ("FAIL", "Failure", "F", "#FF5752", True),
 ]
 REFERENCE_LISTS: dict[str, list[tuple[str, str]]] = {
-    "SOURCE": [("CALL", "Call"), ("EMAIL", "E-mail"), ("WEB", "Website"), ("ADVERTISING", "Advertising"),
-               ("PARTNER", "Existing client"), ("RECOMMENDATION", "By recommendation"), ("OTHER", "Other")],
-    "CONTACT_TYPE": [("CLIENT", "Clients"), ("SUPPLIER", "Suppliers"), ("PARTNER", "Partners"), ("OTHER", "Other")],
-    "COMPANY_TYPE": [("CUSTOMER", "Client"), ("SUPPLIER", "Supplier"), ("COMPETITOR", "Competitor"),
-                     ("PARTNER", "Partner"), ("OTHER", "Other")],
-    "DEAL_TYPE": [("SALE", "Sales"), ("COMPLEX", "Complex sale"), ("GOODS", "Merchandise sale"),
-                  ("SERVICES", "Service sale"), ("SERVICE", "After-sales service")],
-    "INDUSTRY": [("IT", "Information Technology"), ("TELECOM", "Telecommunication"),
-                 ("MANUFACTURING", "Manufacturing"), ("BANKING", "Banking"), ("OTHER", "Other")],
-    "EMPLOYEES": [("EMPLOYEES_1", "less than 50"), ("EMPLOYEES_2", "50-250"),
-                  ("EMPLOYEES_3", "250-500"), ("EMPLOYEES_4", "over 500")],
+    "SOURCE": [
+        ("CALL", "Call"),
+        ("EMAIL", "E-mail"),
+        ("WEB", "Website"),
+        ("ADVERTISING", "Advertising"),
+        ("PARTNER", "Existing client"),
+        ("RECOMMENDATION", "By recommendation"),
+        ("TRADE_SHOW", "Trade show"),
+        ("WEBFORM", "CRM form"),
+        ("CALLBACK", "Callback"),
+        ("RC_GENERATOR", "Sales generator"),
+        ("OTHER", "Other"),
+    ],
+    "CONTACT_TYPE": [
+        ("CLIENT", "Clients"),
+        ("SUPPLIER", "Suppliers"),
+        ("PARTNER", "Partners"),
+        ("OTHER", "Other"),
+    ],
+    "COMPANY_TYPE": [
+        ("CUSTOMER", "Client"),
+        ("SUPPLIER", "Supplier"),
+        ("COMPETITOR", "Competitor"),
+        ("PARTNER", "Partner"),
+        ("OTHER", "Other"),
+    ],
+    "DEAL_TYPE": [
+        ("SALE", "Sales"),
+        ("COMPLEX", "Complex sale"),
+        ("GOODS", "Merchandise sale"),
+        ("SERVICES", "Service sale"),
+        ("SERVICE", "After-sales service"),
+    ],
+    "INDUSTRY": [
+        ("IT", "Information Technology"),
+        ("TELECOM", "Telecommunication"),
+        ("MANUFACTURING", "Manufacturing"),
+        ("BANKING", "Banking"),
+        ("OTHER", "Other"),
+    ],
+    "EMPLOYEES": [
+        ("EMPLOYEES_1", "less than 50"),
+        ("EMPLOYEES_2", "50-250"),
+        ("EMPLOYEES_3", "250-500"),
+        ("EMPLOYEES_4", "over 500"),
+    ],
     "HONORIFIC": [("HNR_EN_1", "Mr."), ("HNR_EN_2", "Mrs."), ("HNR_EN_3", "Ms."), ("HNR_EN_4", "Dr.")],
 }
 
 
-def default_stages(entity: EntityType) -> list[tuple[str, str, str | None, str]]:
+def default_stages(entity: EntityType) -> list[Stage]:
     if entity.entity_type_id == DEAL:
         return DEAL_STAGES
     if entity.entity_type_id == LEAD:
@@ -125,10 +162,17 @@ def create_category(
     row["id"] = new_id
     table.save(new_id, row)
     prefix = entity.stage_prefix(new_id)
-    for index, (code, title, semantics, color) in enumerate(default_stages(entity)):
+    for index, (code, title, semantics, color, system) in enumerate(default_stages(entity)):
         add_status(
-            portal, entity.stage_entity(new_id), prefix + code, title, sort=(index + 1) * 10,
-            semantics=semantics, color=color, category_id=new_id, system=True,
+            portal,
+            entity.stage_entity(new_id),
+            prefix + code,
+            title,
+            sort=(index + 1) * 10,
+            semantics=semantics,
+            color=color,
+            system=system,
+            category_id=None if entity.entity_type_id == DEAL and new_id == 0 else new_id,
         )
     return row
 
@@ -153,16 +197,33 @@ def category_exists(portal: Portal, entity: EntityType, category_id: int) -> boo
     return row is not None and row["entityTypeId"] == entity.entity_type_id
 
 
+def _index(portal: Portal) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """Statuses by list (sorted) and by STATUS_ID, rebuilt when the statuses change."""
+    table = portal.table("crm_statuses")
+    memo: dict[str, Any] = portal.memo.setdefault("status_index", {})
+    if memo.get("version") != table.version:
+        by_list: dict[str, list[dict[str, Any]]] = {}
+        by_code: dict[str, list[dict[str, Any]]] = {}
+        for row in sorted(table, key=lambda r: (r["SORT"], r["ID"])):
+            by_list.setdefault(row["ENTITY_ID"], []).append(row)
+            by_code.setdefault(row["STATUS_ID"], []).append(row)
+        memo.update(version=table.version, lists=by_list, codes=by_code)
+    return memo["lists"], memo["codes"]
+
+
+def status_list(portal: Portal, entity_id: str) -> list[dict[str, Any]]:
+    """The items of one reference list or stage list, in ``SORT`` order."""
+    return list(_index(portal)[0].get(entity_id, []))
+
+
 def stages(portal: Portal, entity: EntityType, category_id: int) -> list[dict[str, Any]]:
-    wanted = entity.stage_entity(category_id)
-    rows = [r for r in portal.table("crm_statuses") if r["ENTITY_ID"] == wanted]
-    return sorted(rows, key=lambda r: (r["SORT"], r["ID"]))
+    return status_list(portal, entity.stage_entity(category_id))
 
 
 def find_stage(portal: Portal, entity: EntityType, stage_id: str) -> dict[str, Any] | None:
     """The status row of ``stage_id`` among this entity's pipelines, if it exists."""
-    for row in portal.table("crm_statuses"):
-        if row["STATUS_ID"] == stage_id and _belongs(entity, row["ENTITY_ID"]):
+    for row in _index(portal)[1].get(stage_id, []):
+        if _belongs(entity, row["ENTITY_ID"]):
             return row
     return None
 

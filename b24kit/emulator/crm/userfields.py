@@ -1,92 +1,194 @@
-"""User fields (``UF_CRM_*``) of CRM entities, with enumeration lists."""
+"""User fields (``UF_CRM_*``) of CRM entities: ``crm.<entity>.userfield.*`` semantics.
+
+Rows of the ``userfields`` table keep labels as language maps (``{"en": "Color", "ru": ...}``)
+and enumeration items under ``LIST`` with portal-wide item ids; records store the item id.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..errors import RestError, error_core, legacy_error
-from ..query import flag, php_int
+from b24kit.emulator.errors import RestError, error_core, legacy_error
+from b24kit.emulator.query import FieldRef, compile_query, flag, matching_ids, php_int
+
 from .entities import EntityType
 from .fields import FieldDef
 
 if TYPE_CHECKING:
-    from ..portal import Portal
+    from b24kit.emulator.portal import Portal
 
 USER_TYPES = {
-    "string", "integer", "double", "boolean", "datetime", "date", "money", "url", "address",
-    "enumeration", "file", "employee", "crm_status", "iblock_section", "iblock_element", "crm",
+    "string",
+    "integer",
+    "double",
+    "boolean",
+    "datetime",
+    "date",
+    "money",
+    "url",
+    "address",
+    "enumeration",
+    "file",
+    "employee",
+    "crm_status",
+    "iblock_section",
+    "iblock_element",
+    "crm",
 }
+LANGS = (
+    "ar",
+    "br",
+    "de",
+    "en",
+    "fr",
+    "hi",
+    "id",
+    "in",
+    "it",
+    "ja",
+    "kz",
+    "la",
+    "ms",
+    "pl",
+    "ru",
+    "sc",
+    "tc",
+    "th",
+    "tr",
+    "ua",
+    "vn",
+)
+LABEL_KEYS = ("EDIT_FORM_LABEL", "LIST_COLUMN_LABEL", "LIST_FILTER_LABEL", "ERROR_MESSAGE", "HELP_MESSAGE")
+_IBLOCK = {
+    "IBLOCK_TYPE_ID": "",
+    "IBLOCK_ID": 0,
+    "DEFAULT_VALUE": "",
+    "DISPLAY": "LIST",
+    "LIST_HEIGHT": 1,
+    "ACTIVE_FILTER": "N",
+}
+DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
+    "string": {"SIZE": 20, "ROWS": 1, "REGEXP": "", "MIN_LENGTH": 0, "MAX_LENGTH": 0, "DEFAULT_VALUE": ""},
+    "integer": {"SIZE": 20, "MIN_VALUE": 0, "MAX_VALUE": 0, "DEFAULT_VALUE": None},
+    "double": {"PRECISION": 2, "SIZE": 20, "MIN_VALUE": 0, "MAX_VALUE": 0, "DEFAULT_VALUE": None},
+    "boolean": {"DEFAULT_VALUE": 0, "DISPLAY": "CHECKBOX", "LABEL": ["", ""], "LABEL_CHECKBOX": ""},
+    "date": {"DEFAULT_VALUE": {"TYPE": "NONE", "VALUE": ""}},
+    "datetime": {"DEFAULT_VALUE": {"TYPE": "NONE", "VALUE": ""}, "USE_SECOND": "Y", "USE_TIMEZONE": "N"},
+    "enumeration": {"DISPLAY": "LIST", "LIST_HEIGHT": 1, "CAPTION_NO_VALUE": "", "SHOW_NO_VALUE": "Y"},
+    "url": {"POPUP": "Y", "SIZE": 20, "MIN_LENGTH": 0, "MAX_LENGTH": 0, "DEFAULT_VALUE": "", "ROWS": 1},
+    "file": {
+        "SIZE": 20,
+        "LIST_WIDTH": 0,
+        "LIST_HEIGHT": 0,
+        "MAX_SHOW_SIZE": 0,
+        "MAX_ALLOWED_SIZE": 0,
+        "EXTENSIONS": [],
+        "TARGET_BLANK": "Y",
+    },
+    "crm_status": {"ENTITY_TYPE": ""},
+    "iblock_section": _IBLOCK,
+    "iblock_element": _IBLOCK,
+}
+_CRM_BINDINGS = ("LEAD", "CONTACT", "COMPANY", "DEAL")
 _NAME_RE = re.compile(r"^[A-Z0-9_]+$")
+_FILTERABLE = {
+    "ID": "int",
+    "FIELD_NAME": "str",
+    "USER_TYPE_ID": "str",
+    "XML_ID": "str",
+    "SORT": "int",
+    "MULTIPLE": "flag",
+    "MANDATORY": "flag",
+    "SHOW_FILTER": "str",
+    "SHOW_IN_LIST": "flag",
+    "EDIT_IN_LIST": "flag",
+    "IS_SEARCHABLE": "flag",
+}
+
+
+def full_name(entity: EntityType, raw: str) -> str:
+    """``MANAGER_NOTE`` and ``UF_MANAGER_NOTE`` -> ``UF_CRM_MANAGER_NOTE``; a full name stays."""
+    name = raw.strip().upper()
+    if name.startswith(entity.uf_prefix):
+        return name
+    return entity.uf_prefix + (name[3:] if name.startswith("UF_") else name)
 
 
 def add_userfield(portal: Portal, entity: EntityType, fields: dict[str, Any]) -> int:
     """``crm.<entity>.userfield.add``: validate, prefix the name, store; returns the UF id."""
-    raw_name = str(fields.get("FIELD_NAME") or "").strip().upper()
+    raw_name = str(fields.get("FIELD_NAME") or "").strip()
     if not raw_name:
         raise legacy_error("The 'FIELD_NAME' field is not found.")
-    user_type = str(fields.get("USER_TYPE_ID") or "string").strip().lower()
+    user_type = str(fields.get("USER_TYPE_ID") or "").strip()
+    if not user_type:
+        raise legacy_error("The 'USER_TYPE_ID' field is not found.")
     if user_type not in USER_TYPES:
-        raise error_core(f"Unknown user field type '{user_type}'")
-    name = raw_name if raw_name.startswith(entity.uf_prefix) else _prefixed(raw_name, entity)
-    if len(name) > 50 or not _NAME_RE.match(name):
-        raise error_core(
-            f"The field code '{name}' may contain only A-Z, 0-9 and _ and be 50 characters at most"
-        )
-    table = portal.table("userfields")
-    if any(r["ENTITY_ID"] == entity.uf_entity and r["FIELD_NAME"] == name for r in table):
-        raise error_core(f"A user field with the code '{name}' already exists")
-    label = str(fields.get("LABEL") or fields.get("EDIT_FORM_LABEL") or name)
-    row = {
+        raise error_core("Incorrect custom type specified.")
+    name = full_name(entity, raw_name)
+    if len(name) > 50:
+        raise error_core("Field name is too long (more than 50 characters).")
+    if not _NAME_RE.match(name):
+        raise error_core("Field name contains invalid characters. Allowed characters are: A-Z, 0-9 and _.")
+    if uf_row_by_name(portal, entity, name) is not None:
+        raise error_core(f"A user field {name} already exists for the entity {entity.uf_entity}.")
+    sort = php_int(fields.get("SORT", 100))
+    row: dict[str, Any] = {
         "ENTITY_ID": entity.uf_entity,
         "FIELD_NAME": name,
         "USER_TYPE_ID": user_type,
-        "XML_ID": fields.get("XML_ID"),
-        "SORT": php_int(fields.get("SORT", 100)),
-        "MULTIPLE": flag(fields.get("MULTIPLE", "N")),
+        "XML_ID": None if fields.get("XML_ID") in (None, "") else str(fields["XML_ID"]),
+        "SORT": sort if sort > 0 else 100,
+        "MULTIPLE": "N" if user_type == "boolean" else flag(fields.get("MULTIPLE", "N")),
         "MANDATORY": flag(fields.get("MANDATORY", "N")),
-        "SHOW_FILTER": str(fields.get("SHOW_FILTER", "N")),
-        "SHOW_IN_LIST": flag(fields.get("SHOW_IN_LIST", "Y")),
+        "SHOW_FILTER": _show_filter(fields.get("SHOW_FILTER", "N")),
+        "SHOW_IN_LIST": flag(fields.get("SHOW_IN_LIST", "N")),
         "EDIT_IN_LIST": flag(fields.get("EDIT_IN_LIST", "Y")),
         "IS_SEARCHABLE": flag(fields.get("IS_SEARCHABLE", "N")),
-        "SETTINGS": fields.get("SETTINGS") if isinstance(fields.get("SETTINGS"), dict) else {},
-        "EDIT_FORM_LABEL": str(fields.get("EDIT_FORM_LABEL") or label),
-        "LIST_COLUMN_LABEL": str(fields.get("LIST_COLUMN_LABEL") or label),
-        "LIST_FILTER_LABEL": str(fields.get("LIST_FILTER_LABEL") or label),
-        "ERROR_MESSAGE": fields.get("ERROR_MESSAGE"),
-        "HELP_MESSAGE": fields.get("HELP_MESSAGE"),
+        "SETTINGS": _settings(user_type, fields.get("SETTINGS")),
         "LIST": [],
     }
+    base = _lang_map(fields.get("LABEL"), dict.fromkeys(LANGS, ""))
+    for key in LABEL_KEYS:
+        row[key] = _lang_map(fields.get(key), base)
+    table = portal.table("userfields")
     uf_id = table.insert(row)
     row["ID"] = uf_id
     if user_type == "enumeration":
-        row["LIST"] = _enum_items(portal, fields.get("LIST"))
+        row["LIST"] = _checked(_with_defaults(row, _new_items(portal, uf_id, fields.get("LIST"))), "value ")
     table.save(uf_id, row)
     return uf_id
 
 
-def update_userfield(portal: Portal, entity: EntityType, uf_id: int, fields: dict[str, Any]) -> None:
-    table = portal.table("userfields")
-    row = table.get(uf_id)
-    if row is None or row["ENTITY_ID"] != entity.uf_entity:
-        raise legacy_error("Not found")
-    for key in ("SORT", "MANDATORY", "SHOW_FILTER", "EDIT_FORM_LABEL", "LIST_COLUMN_LABEL",
-                "LIST_FILTER_LABEL", "SETTINGS", "XML_ID"):
-        if key in fields:
-            row[key] = fields[key]
-    if "LABEL" in fields:
-        for key in ("EDIT_FORM_LABEL", "LIST_COLUMN_LABEL", "LIST_FILTER_LABEL"):
-            row[key] = str(fields["LABEL"])
-    if "LIST" in fields and row["USER_TYPE_ID"] == "enumeration":
-        row["LIST"] = _edit_enum(portal, row["LIST"], fields["LIST"])
-    table.save(uf_id, row)
+def _show_filter(value: Any) -> str:
+    text = str(value).strip().upper()
+    if text in ("I", "E", "S", "N"):
+        return text
+    return "E" if flag(value) == "Y" else "N"
 
 
-def _prefixed(name: str, entity: EntityType) -> str:
-    bare = name[3:] if name.startswith("UF_") else name
-    if bare.startswith("CRM_") and entity.uf_prefix == "UF_CRM_":
-        bare = bare[4:]
-    return entity.uf_prefix + bare
+def _settings(user_type: str, given: Any) -> dict[str, Any]:
+    settings = dict(DEFAULT_SETTINGS.get(user_type, {}))
+    if isinstance(given, dict):
+        settings.update(given)
+    if user_type == "boolean":
+        settings["DEFAULT_VALUE"] = 1 if php_int(settings.get("DEFAULT_VALUE")) >= 1 else 0
+    if user_type == "crm":
+        bindings = {k: flag(settings.get(k, "N")) for k in _CRM_BINDINGS}
+        if "Y" not in bindings.values():
+            bindings["LEAD"] = "Y"  # docs: with none of them given, binding to leads is enabled
+        settings.update(bindings)
+    return settings
+
+
+def _lang_map(value: Any, fallback: dict[str, str]) -> dict[str, str]:
+    """A label given as a string (every language) or a ``lang_map`` (others from ``fallback``)."""
+    if isinstance(value, dict):
+        return {lang: str(value.get(lang, fallback[lang]) or "") for lang in LANGS}
+    if value is None:
+        return dict(fallback)
+    return dict.fromkeys(LANGS, str(value))
 
 
 def _listed(value: Any) -> list[dict[str, Any]]:
@@ -94,67 +196,160 @@ def _listed(value: Any) -> list[dict[str, Any]]:
     return [item for item in items if isinstance(item, dict)]
 
 
-def _enum_items(portal: Portal, value: Any) -> list[dict[str, Any]]:
+def _new_items(portal: Portal, uf_id: int, value: Any) -> list[dict[str, Any]]:
+    """List items to add; items with an empty ``VALUE`` are ignored (docs)."""
     result: list[dict[str, Any]] = []
-    seen_xml: set[str] = set()
     for item in _listed(value):
         text = str(item.get("VALUE") or "").strip()
         if not text:
-            continue  # docs: list items with an empty VALUE are ignored
-        xml_id = str(item.get("XML_ID") or "") or None
-        if xml_id is not None:
-            if xml_id in seen_xml:
-                raise error_core(f"Duplicate XML_ID '{xml_id}' in the list")
-            seen_xml.add(xml_id)
-        enum_id = portal.table("uf_enum_ids").insert({"VALUE": text})
+            continue
+        enum_id = portal.table("uf_enum_ids").insert({"UF": uf_id})
+        xml_id = str(item.get("XML_ID") or "").strip()
+        if not xml_id:
+            xml_id = hashlib.md5(f"{uf_id}:{enum_id}:{text}".encode(), usedforsecurity=False).hexdigest()
         result.append(
             {
                 "ID": enum_id,
-                "SORT": php_int(item.get("SORT", 10 * (len(result) + 1))),
+                "SORT": max(php_int(item.get("SORT", 0)), 0),
                 "VALUE": text,
                 "DEF": flag(item.get("DEF", "N")),
-                "XML_ID": xml_id or f"{enum_id}",
+                "XML_ID": xml_id,
             }
         )
     return result
 
 
-def _edit_enum(portal: Portal, current: list[dict[str, Any]], edits: Any) -> list[dict[str, Any]]:
-    items = {item["ID"]: item for item in current}
+def _with_defaults(row: dict[str, Any], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A single-value list keeps only its first ``DEF=Y`` item as the default."""
+    if row["MULTIPLE"] == "N":
+        seen = False
+        for item in items:
+            if item["DEF"] == "Y":
+                item["DEF"] = "N" if seen else "Y"
+                seen = True
+    return sorted(items, key=lambda i: (i["SORT"], i["ID"]))
+
+
+def _checked(items: list[dict[str, Any]], wording: str) -> list[dict[str, Any]]:
+    seen: set[str] = set()
+    for item in items:
+        if item["XML_ID"] in seen:
+            if wording:
+                raise error_core(f"List item with {wording}XML_ID={item['XML_ID']} already exists.")
+            raise error_core(f"List item with XML_ID='{item['XML_ID']}' already exists")
+        seen.add(item["XML_ID"])
+    return items
+
+
+def update_userfield(portal: Portal, entity: EntityType, uf_id: Any, fields: dict[str, Any]) -> None:
+    """``crm.<entity>.userfield.update``: labels, flags, settings and list items (``DEL=Y``)."""
+    row = require_uf(portal, entity, uf_id)
+    for key in ("MANDATORY", "SHOW_IN_LIST", "EDIT_IN_LIST", "IS_SEARCHABLE"):
+        if key in fields:
+            row[key] = flag(fields[key])
+    if "SHOW_FILTER" in fields:
+        row["SHOW_FILTER"] = _show_filter(fields["SHOW_FILTER"])
+    if "SORT" in fields and php_int(fields["SORT"]) > 0:
+        row["SORT"] = php_int(fields["SORT"])
+    if "XML_ID" in fields:
+        row["XML_ID"] = None if fields["XML_ID"] in (None, "") else str(fields["XML_ID"])
+    if isinstance(fields.get("SETTINGS"), dict):
+        row["SETTINGS"] = _settings(row["USER_TYPE_ID"], {**row["SETTINGS"], **fields["SETTINGS"]})
+    base = _lang_map(fields["LABEL"], dict.fromkeys(LANGS, "")) if "LABEL" in fields else None
+    for key in LABEL_KEYS:
+        if key in fields:
+            row[key] = _lang_map(fields[key], base or row[key])
+        elif base is not None:
+            row[key] = dict(base)
+    if "LIST" in fields and row["USER_TYPE_ID"] == "enumeration":
+        row["LIST"] = _checked(_with_defaults(row, _edit_items(portal, row, fields["LIST"])), "")
+    portal.table("userfields").save(int(row["ID"]), row)
+
+
+def _edit_items(portal: Portal, row: dict[str, Any], edits: Any) -> list[dict[str, Any]]:
+    items = {item["ID"]: dict(item) for item in row["LIST"]}
     additions: list[dict[str, Any]] = []
     for edit in _listed(edits):
         enum_id = php_int(edit.get("ID", 0))
-        if enum_id in items:
-            if flag(edit.get("DEL", "N")) == "Y":
-                del items[enum_id]
-            else:
-                for key in ("VALUE", "SORT", "DEF", "XML_ID"):
-                    if key in edit:
-                        items[enum_id][key] = edit[key]
-        else:
-            additions.append(edit)
-    return [*items.values(), *_enum_items(portal, additions)]
+        if enum_id not in items:
+            if not enum_id:
+                additions.append(edit)
+            continue
+        if flag(edit.get("DEL", "N")) == "Y":
+            del items[enum_id]
+            continue
+        item = items[enum_id]
+        if str(edit.get("VALUE") or "").strip():
+            item["VALUE"] = str(edit["VALUE"]).strip()
+        if "SORT" in edit:
+            item["SORT"] = max(php_int(edit["SORT"]), 0)
+        if "DEF" in edit:
+            item["DEF"] = flag(edit["DEF"])
+        if str(edit.get("XML_ID") or "").strip():
+            item["XML_ID"] = str(edit["XML_ID"]).strip()
+    return [*items.values(), *_new_items(portal, int(row["ID"]), additions)]
+
+
+def delete_userfield(portal: Portal, entity: EntityType, uf_id: Any) -> None:
+    """Drop the field and, as dropping its column does, its values on every record."""
+    row = require_uf(portal, entity, uf_id)
+    portal.table("userfields").delete(int(row["ID"]))
+    records = portal.table(entity.table)
+    for rid, record in list(records.rows.items()):
+        if row["FIELD_NAME"] in record:
+            changed = dict(record)
+            del changed[row["FIELD_NAME"]]
+            records.save(rid, changed)
+
+
+def require_uf(portal: Portal, entity: EntityType, uf_id: Any) -> dict[str, Any]:
+    number = php_int(uf_id)
+    if number <= 0:
+        raise legacy_error("ID is not defined or invalid.")
+    row = portal.table("userfields").get(number)
+    if row is None or row["ENTITY_ID"] != entity.uf_entity:
+        raise RestError(400, "ERROR_NOT_FOUND", f"The entity with ID '{number}' is not found")
+    return row
 
 
 def uf_rows(portal: Portal, entity: EntityType) -> list[dict[str, Any]]:
-    return [row for row in portal.table("userfields") if row["ENTITY_ID"] == entity.uf_entity]
+    rows = [row for row in portal.table("userfields") if row["ENTITY_ID"] == entity.uf_entity]
+    return sorted(rows, key=lambda r: (r["SORT"], r["ID"]))
+
+
+def list_userfields(
+    portal: Portal, entity: EntityType, filter_: dict[str, Any], order: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Rows matching a ``userfield.list`` filter (``LANG`` picks the label language)."""
+    conditions = {k: v for k, v in filter_.items() if str(k).upper().lstrip("=!<>%@") != "LANG"}
+    lang = next((str(v) for k, v in filter_.items() if str(k).upper() == "LANG"), None)
+    conditions["=ENTITY_ID"] = entity.uf_entity
+    fields = dict(_FILTERABLE, ENTITY_ID="str")
+
+    def resolve(name: str) -> FieldRef | None:
+        kind = fields.get(name.upper())
+        return None if kind is None else FieldRef(name.upper(), kind)
+
+    query = compile_query(conditions, order or {"SORT": "ASC", "ID": "ASC"}, resolve, portal.clock)
+    table = portal.table("userfields")
+    return [table.rows[i] for i in matching_ids(table, query, portal.cache)], lang
 
 
 def uf_defs(portal: Portal, entity: EntityType) -> list[FieldDef]:
-    defs = []
-    for row in uf_rows(portal, entity):
-        defs.append(
-            FieldDef(
-                row["FIELD_NAME"],
-                row["USER_TYPE_ID"],
-                row["EDIT_FORM_LABEL"],
-                multiple=row["MULTIPLE"] == "Y",
-                required=row["MANDATORY"] == "Y",
-                user_field=True,
-                uf_id=int(row["ID"]),
-            )
+    language = portal.settings.language
+    return [
+        FieldDef(
+            row["FIELD_NAME"],
+            row["USER_TYPE_ID"],
+            label(row, "EDIT_FORM_LABEL", language) or row["FIELD_NAME"],
+            multiple=row["MULTIPLE"] == "Y",
+            required=row["MANDATORY"] == "Y",
+            user_field=True,
+            uf_id=int(row["ID"]),
+            status_type=row["SETTINGS"].get("ENTITY_TYPE") if row["USER_TYPE_ID"] == "crm_status" else None,
         )
-    return defs
+        for row in uf_rows(portal, entity)
+    ]
 
 
 def uf_row_by_name(portal: Portal, entity: EntityType, name: str) -> dict[str, Any] | None:
@@ -164,10 +359,20 @@ def uf_row_by_name(portal: Portal, entity: EntityType, name: str) -> dict[str, A
     return None
 
 
-def render_userfield(row_id: int, row: dict[str, Any]) -> dict[str, Any]:
-    """A ``crm.<entity>.userfield.list`` row: ids and numbers as strings, as the portal sends."""
-    return {
-        "ID": str(row_id),
+def label(row: dict[str, Any], key: str, language: str) -> str:
+    labels = row.get(key) or {}
+    if isinstance(labels, str):
+        return labels
+    return str(labels.get(language) or labels.get("en") or "")
+
+
+def render_userfield(row: dict[str, Any], lang: str | None = "*") -> dict[str, Any]:
+    """A ``userfield.get`` (``lang="*"``: language maps) or ``userfield.list`` row.
+
+    In lists the labels come only when the filter names a ``LANG`` (docs), as strings.
+    """
+    result: dict[str, Any] = {
+        "ID": str(row["ID"]),
         "ENTITY_ID": row["ENTITY_ID"],
         "FIELD_NAME": row["FIELD_NAME"],
         "USER_TYPE_ID": row["USER_TYPE_ID"],
@@ -180,32 +385,21 @@ def render_userfield(row_id: int, row: dict[str, Any]) -> dict[str, Any]:
         "EDIT_IN_LIST": row["EDIT_IN_LIST"],
         "IS_SEARCHABLE": row["IS_SEARCHABLE"],
         "SETTINGS": row["SETTINGS"] or [],
-        "EDIT_FORM_LABEL": row["EDIT_FORM_LABEL"],
-        "LIST_COLUMN_LABEL": row["LIST_COLUMN_LABEL"],
-        "LIST_FILTER_LABEL": row["LIST_FILTER_LABEL"],
-        "ERROR_MESSAGE": row.get("ERROR_MESSAGE"),
-        "HELP_MESSAGE": row.get("HELP_MESSAGE"),
-        **(
-            {
-                "LIST": [
-                    {
-                        "ID": str(item["ID"]),
-                        "SORT": str(item["SORT"]),
-                        "VALUE": item["VALUE"],
-                        "DEF": item["DEF"],
-                        "XML_ID": item["XML_ID"],
-                    }
-                    for item in row["LIST"]
-                ]
-            }
-            if row["USER_TYPE_ID"] == "enumeration"
-            else {}
-        ),
     }
-
-
-def require_uf(portal: Portal, entity: EntityType, uf_id: Any) -> dict[str, Any]:
-    row = portal.table("userfields").get(php_int(uf_id))
-    if row is None or row["ENTITY_ID"] != entity.uf_entity:
-        raise RestError(400, "", "Not found")
-    return row
+    for key in LABEL_KEYS:
+        if lang == "*":
+            result[key] = dict(row.get(key) or {})
+        elif lang is not None:
+            result[key] = (row.get(key) or {}).get(lang) or None
+    if row["USER_TYPE_ID"] == "enumeration":
+        result["LIST"] = [
+            {
+                "ID": str(item["ID"]),
+                "SORT": str(item["SORT"]),
+                "VALUE": item["VALUE"],
+                "DEF": item["DEF"],
+                "XML_ID": item["XML_ID"],
+            }
+            for item in row["LIST"]
+        ]
+    return result

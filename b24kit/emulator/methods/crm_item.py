@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import events
-from ..crm import records, render, stages
-from ..crm.entities import entity_by_type_id
-from ..errors import RestError
-from ..query import compile_query, flag, paginate, php_int
-from ..registry import Ctx, Listing, Params, method
+from b24kit.emulator import events
+from b24kit.emulator.crm import records, render, stages
+from b24kit.emulator.crm.entities import EntityType, entity_by_type_id
+from b24kit.emulator.errors import RestError
+from b24kit.emulator.query import FieldRef, compile_query, flag, paginate, php_int
+from b24kit.emulator.registry import Ctx, Listing, Params, method
 
 
-def _entity(ctx: Ctx, p: Params) -> Any:
+def _entity(ctx: Ctx, p: Params) -> EntityType:
     return entity_by_type_id(ctx.portal, p.get("entitytypeid"))
 
 
@@ -20,26 +20,27 @@ def _original(p: Params) -> bool:
     return flag(p.get("useoriginalufnames", "N")) == "Y"
 
 
+def _item(ctx: Ctx, entity: EntityType, row: dict[str, Any], p: Params) -> dict[str, Any]:
+    return {"item": render.item_row(ctx.portal, entity, row, None, original_uf_names=_original(p))}
+
+
 @method("crm.item.add", scope="crm")
 def item_add(ctx: Ctx, p: Params) -> dict[str, Any]:
     entity = _entity(ctx, p)
     row_id = records.create(ctx, entity, p.mapping("fields"), camel=True)
-    row = ctx.portal.table(entity.table).rows[row_id]
-    return {"item": render.item_row(ctx.portal, entity, row, None, original_uf_names=_original(p))}
+    return _item(ctx, entity, ctx.portal.table(entity.table).rows[row_id], p)
 
 
 @method("crm.item.get", scope="crm")
 def item_get(ctx: Ctx, p: Params) -> dict[str, Any]:
     entity = _entity(ctx, p)
-    row = records.require_row(ctx.portal, entity, p.get("id"), legacy=False)
-    return {"item": render.item_row(ctx.portal, entity, row, None, original_uf_names=_original(p))}
+    return _item(ctx, entity, records.require_row(ctx.portal, entity, p.get("id"), legacy=False), p)
 
 
 @method("crm.item.update", scope="crm")
 def item_update(ctx: Ctx, p: Params) -> dict[str, Any]:
     entity = _entity(ctx, p)
-    row = records.update(ctx, entity, p.get("id"), p.mapping("fields"), camel=True)
-    return {"item": render.item_row(ctx.portal, entity, row, None, original_uf_names=_original(p))}
+    return _item(ctx, entity, records.update(ctx, entity, p.get("id"), p.mapping("fields"), camel=True), p)
 
 
 @method("crm.item.delete", scope="crm")
@@ -53,36 +54,70 @@ def item_list(ctx: Ctx, p: Params) -> Listing:
     portal = ctx.portal
     entity = _entity(ctx, p)
     query = compile_query(
-        p.mapping("filter"), p.mapping("order"), render.item_resolver(portal, entity), portal.clock,
-        strict=True, groups=True,
+        p.mapping("filter"),
+        p.mapping("order"),
+        render.item_resolver(portal, entity),
+        portal.clock,
+        strict=True,
+        groups=True,
     )
     page = paginate(portal.table(entity.table), query, p.get("start"), portal.cache)
-    select = p.items_list("select")
-    items = [render.item_row(portal, entity, r, select, original_uf_names=_original(p)) for r in page.rows]
-    return Listing({"items": items}, page.total, page.next)
+    plan = render.item_plan(portal, entity, p.items_list("select"), original_uf_names=_original(p))
+    return Listing({"items": [plan.apply(r) for r in page.rows]}, page.total, page.next)
 
 
 @method("crm.item.fields", scope="crm")
 def item_fields(ctx: Ctx, p: Params) -> dict[str, Any]:
-    return {"fields": render.describe_fields(ctx.portal, _entity(ctx, p), item=True)}
+    entity = _entity(ctx, p)
+    return {"fields": render.describe_fields(ctx.portal, entity, item=True, original_uf_names=_original(p))}
 
 
 # -- smart process types ------------------------------------------------------------------
 _TYPE_FLAGS = (
-    "isCategoriesEnabled", "isStagesEnabled", "isBeginCloseDatesEnabled", "isClientEnabled",
-    "isLinkWithProductsEnabled", "isMycompanyEnabled", "isDocumentsEnabled", "isSourceEnabled",
-    "isObserversEnabled", "isRecyclebinEnabled", "isAutomationEnabled", "isBizProcEnabled",
-    "isSetOpenPermissions", "isPaymentsEnabled", "isCountersEnabled",
+    "isCategoriesEnabled",
+    "isStagesEnabled",
+    "isBeginCloseDatesEnabled",
+    "isClientEnabled",
+    "isUseInUserfieldEnabled",
+    "isLinkWithProductsEnabled",
+    "isMycompanyEnabled",
+    "isDocumentsEnabled",
+    "isSourceEnabled",
+    "isObserversEnabled",
+    "isRecyclebinEnabled",
+    "isAutomationEnabled",
+    "isBizProcEnabled",
+    "isSetOpenPermissions",
+    "isPaymentsEnabled",
+    "isCountersEnabled",
 )
+_TYPE_KINDS = {
+    "id": "int",
+    "entityTypeId": "int",
+    "title": "str",
+    "code": "str",
+    "createdBy": "int",
+    "updatedBy": "int",
+    "createdTime": "datetime",
+    "updatedTime": "datetime",
+    "customSectionId": "int",
+    **dict.fromkeys(_TYPE_FLAGS, "flag"),
+}
 
 
 def _render_type(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if not k.startswith("_")}
 
 
+def _valid_entity_type_id(etid: int) -> bool:
+    return 128 <= etid <= 192 or (etid >= 1030 and etid % 2 == 0)
+
+
 @method("crm.type.add", scope="crm")
 def type_add(ctx: Ctx, p: Params) -> dict[str, Any]:
     portal = ctx.portal
+    if "fields" not in p:
+        raise RestError(400, "100", "Could not find value for parameter {fields}")
     fields = p.mapping("fields")
     title = str(fields.get("title") or "").strip()
     if not title:
@@ -91,10 +126,10 @@ def type_add(ctx: Ctx, p: Params) -> dict[str, Any]:
     wanted = fields.get("entityTypeId")
     if wanted not in (None, ""):
         etid = php_int(wanted)
-        if not (128 <= etid < 192 or (etid >= 1030 and etid % 2 == 0)):
-            raise RestError(400, "ERROR_CORE", "entityTypeId must be in 128..191 or even and >= 1030")
+        if not _valid_entity_type_id(etid):
+            raise RestError(400, "INVALID_ARG_VALUE", "entityTypeId is out of allowed range")
         if table.lookup("entityTypeId", etid) is not None:
-            raise RestError(400, "ERROR_CORE", f"entityTypeId {etid} is already taken")
+            raise RestError(400, "INVALID_ARG_VALUE", f"entityTypeId {etid} is already in use")
     else:
         taken = {r["entityTypeId"] for r in table}
         etid = next(n for n in range(1030, 10**6, 2) if n not in taken)
@@ -105,30 +140,35 @@ def type_add(ctx: Ctx, p: Params) -> dict[str, Any]:
         "createdBy": ctx.caller.user_id,
         "entityTypeId": etid,
         "customSectionId": None,
-        **{name: flag(fields.get(name, "Y" if name != "isBizProcEnabled" else "N")) for name in _TYPE_FLAGS},
+        **{name: flag(fields.get(name, "N")) for name in _TYPE_FLAGS},
         "createdTime": now,
         "updatedTime": now,
         "updatedBy": ctx.caller.user_id,
+        "relations": fields.get("relations") if isinstance(fields.get("relations"), dict) else [],
+        "linkedUserFields": fields.get("linkedUserFields") or [],
+        "customSections": [],
     }
     type_id = table.insert(row)
     row["id"] = type_id
     table.save(type_id, row)
-    entity = entity_by_type_id(portal, etid)
-    stages.create_category(portal, entity, "Default", sort=500, is_default=True)
+    stages.create_category(portal, entity_by_type_id(portal, etid), "General", sort=500, is_default=True)
     events.emit(ctx, "ONCRMTYPEADD", {"FIELDS": {"ID": type_id}}, object_key=f"TYPE_{type_id}")
     return {"type": _render_type(row)}
 
 
 @method("crm.type.list", scope="crm")
 def type_list(ctx: Ctx, p: Params) -> Listing:
-    rows = sorted(ctx.portal.table("crm_types"), key=lambda r: r["id"])
-    wanted = p.mapping("filter")
-    for key, value in wanted.items():
-        rows = [r for r in rows if str(r.get(str(key).lstrip("="))) == str(value)]
-    start = max(php_int(p.get("start", 0)), 0)
-    page = rows[start : start + 50]
-    nxt = start + 50 if start + 50 < len(rows) else None
-    return Listing({"types": [_render_type(r) for r in page]}, len(rows), nxt)
+    portal = ctx.portal
+
+    def resolve(name: str) -> FieldRef | None:
+        kind = _TYPE_KINDS.get(name)
+        return None if kind is None else FieldRef(name, kind)
+
+    query = compile_query(
+        p.mapping("filter"), p.mapping("order"), resolve, portal.clock, strict=True, groups=True, id_key="id"
+    )
+    page = paginate(portal.table("crm_types"), query, p.get("start"), portal.cache)
+    return Listing({"types": [_render_type(r) for r in page.rows]}, page.total, page.next)
 
 
 def _type_row(ctx: Ctx, p: Params, *, by_entity_type: bool = False) -> tuple[int, dict[str, Any]]:
@@ -139,7 +179,7 @@ def _type_row(ctx: Ctx, p: Params, *, by_entity_type: bool = False) -> tuple[int
         row = table.get(php_int(p.get("id")))
         found = (int(row["id"]), row) if row is not None else None
     if found is None:
-        raise RestError(400, "NOT_FOUND", "Smart process type not found")
+        raise RestError(400, "NOT_FOUND", "Smart process not found")
     return found
 
 
@@ -157,8 +197,9 @@ def type_get_by_entity_type(ctx: Ctx, p: Params) -> dict[str, Any]:
 def type_update(ctx: Ctx, p: Params) -> dict[str, Any]:
     type_id, row = _type_row(ctx, p)
     fields = p.mapping("fields")
-    if "title" in fields:
-        row["title"] = str(fields["title"])
+    row = dict(row)
+    if str(fields.get("title") or "").strip():
+        row["title"] = str(fields["title"]).strip()
     for name in _TYPE_FLAGS:
         if name in fields:
             row[name] = flag(fields[name])

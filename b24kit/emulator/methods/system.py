@@ -19,7 +19,7 @@ def profile(ctx: Ctx, p: Params) -> dict[str, Any]:
         "PERSONAL_GENDER": user.get("PERSONAL_GENDER", ""),
         "PERSONAL_PHOTO": "",
         "TIME_ZONE": user.get("TIME_ZONE", ""),
-        "TIME_ZONE_OFFSET": int(ctx.portal.clock.tz.utcoffset(None).total_seconds()),  # type: ignore[union-attr]
+        "TIME_ZONE_OFFSET": int(ctx.portal.clock.tz.utcoffset(None).total_seconds()),
     }
 
 
