@@ -101,7 +101,10 @@ async def handle_rest(portal: Portal, scope: Scope, receive: Receive) -> tuple[i
             methods = [name, *batch_methods(params)] if name == "batch" else [name]
             stall = portal.faults.take_timeout(methods)
             if stall is not None:
+                generation = portal.generation
                 await asyncio.sleep(stall.delay)
+                if portal.generation != generation:  # a stale call must not touch the new portal
+                    raise RestError(500, "INTERNAL_SERVER_ERROR", "The portal was reset during the call")
         outcome = portal.execute(caller, name, params)
     except RestError as exc:
         return _failed(portal, exc)

@@ -65,6 +65,8 @@ class Portal:
         self.faults = Faults()
         self.operating = OperatingBudget(self.clock, self.settings.operating_limit)
         self.bucket: LeakyBucket | None = None
+        self._configured_rate_limit = self.settings.rate_limit
+        self.generation = 0  # counts resets
         self.set_rate_limit(self.settings.rate_limit)
         self.calls: deque[dict[str, Any]] = deque(maxlen=CALL_LOG_SIZE)
         self.stats: dict[str, int] = {"requests": 0}
@@ -126,20 +128,21 @@ class Portal:
             self.clock.offset = float(row.get("clock_offset", 0.0))
 
     def reset(self) -> None:
-        """Back to a fresh portal (keeping webhooks and settings)."""
+        """Back to a fresh portal: the configured settings and limits, no data, no faults."""
         member_id = self.member_id
+        self.generation += 1
         self.store.reset()
         self.memo.clear()
         self.cache = QueryCache()
         self.faults.clear()
-        self.operating.reset()
+        self.operating = OperatingBudget(self.clock, self.settings.operating_limit)
         self.calls.clear()
         self.deliveries.clear()
         self.outbox.clear()
         self.stats = {"requests": 0}
         self.clock.offset = 0.0
         self.clock.frozen = None
-        self.set_rate_limit(self.settings.rate_limit)
+        self.set_rate_limit(self._configured_rate_limit)
         self.table("portal").insert({"member_id": member_id, "clock_offset": 0.0}, 1)
         from . import seed
 

@@ -232,3 +232,16 @@ def test_an_injected_timeout_on_a_batch_command_stalls_the_whole_batch(b24_emula
 def test_bad_fault_requests_are_refused(b24_emulator):
     response = b24_emulator.http.post("/_emulator/faults", json={"method": "profile"})
     assert response.status_code == 400
+
+
+def test_reset_restores_the_configured_limits(frozen):
+    frozen.admin("limits", {"rate_limit": "cloud", "operating_limit": 1, "operating_cost": {"profile": 5}})
+    frozen.admin("faults", {"method": "profile", "error": "500", "times": 9})
+    frozen.reset()
+    assert frozen.admin("limits") == {
+        "rate_limit": "off",
+        "bucket_level": None,
+        "operating_limit": 480.0,
+        "operating_cost": {},
+    }
+    assert set(statuses(frozen, 60)) == {200}
