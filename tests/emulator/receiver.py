@@ -56,11 +56,7 @@ class Receiver:
 
 
 def bind_app_event(emulator: Any, receiver: Receiver, *names: str, client_id: str = "app.test") -> str:
-    """Install a local app and bind each event in ``names`` to ``receiver``; returns the access token.
-
-    Uses ``event.bind`` through the OAuth endpoint when the emulator has it, otherwise inserts the
-    binding row (``event.bind`` is written separately).
-    """
+    """Install a local app and ``event.bind`` each event in ``names`` to ``receiver``; returns its token."""
     answer = emulator.admin("apps", {"client_id": client_id, "client_secret": "s3cret"})
     token = answer["access_token"]
     for name in names:
@@ -68,12 +64,5 @@ def bind_app_event(emulator: Any, receiver: Receiver, *names: str, client_id: st
             f"{emulator.base_url}/rest/event.bind",
             json={"event": name, "handler": receiver.url, "auth": token},
         )
-        if response.status_code == 404:
-            apps = emulator.portal.table("apps")
-            app_id = next(rid for rid, row in apps.rows.items() if row["client_id"] == client_id)
-            emulator.portal.table("event_bindings").insert(
-                {"event": name, "handler": receiver.url, "app_id": app_id, "offline": False, "auth_type": 0}
-            )
-        else:
-            assert response.json().get("result") is True, response.text
+        assert response.json().get("result") is True, response.text
     return str(token)
