@@ -81,7 +81,12 @@ def exact(value: Any, region: str = "RU") -> str | None:
 
 
 NORMALISERS: Final[Mapping[str, Callable[[Any, str], str | None]]] = {
-    "exact": exact, "text": text, "email": email, "phone": phone, "inn": inn, "digits": digits,
+    "exact": exact,
+    "text": text,
+    "email": email,
+    "phone": phone,
+    "inn": inn,
+    "digits": digits,
 }
 
 

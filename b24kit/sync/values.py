@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -76,7 +76,7 @@ def parse_datetime(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
+        return datetime(value.year, value.month, value.day)  # noqa: DTZ001 - a calendar day has no zone
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
         text = value.strip().replace("Z", "+00:00")
         try:
@@ -88,7 +88,7 @@ def parse_datetime(value: Any) -> datetime | None:
 
 def aware(moment: datetime) -> datetime:
     """The moment with a timezone (naive values are taken as UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _number(value: Any) -> Decimal | None:
@@ -147,7 +147,7 @@ def same(a: Any, b: Any) -> bool:
         la, lb = _as_list(a), _as_list(b)
         return len(la) == len(lb) and all(same(x, y) for x, y in zip(la, lb, strict=True))
     if isinstance(a, bool) or isinstance(b, bool):
-        return _flag(a) == _flag(b)
+        return bool(_flag(a) == _flag(b))
     na, nb = _number(a), _number(b)
     if na is not None and nb is not None:
         return na == nb

@@ -88,7 +88,9 @@ class _Builder:
                 where = ".".join(str(p) for p in (*path, text))
                 raise ConfigError(
                     f"duplicate key {text!r} (YAML would silently keep the last one)",
-                    source=self.doc.source, line=line, field=where,
+                    source=self.doc.source,
+                    line=line,
+                    field=where,
                 )
             self.doc.lines[(*path, text)] = line
             result[text] = self.build(value_node, (*path, text))
@@ -104,15 +106,18 @@ class _Builder:
             if not _ENV_NAME.fullmatch(name):
                 raise ConfigError(
                     f"${{{name}}} is not an environment variable reference; only ${{NAME}} is substituted",
-                    source=self.doc.source, line=line, field=where,
+                    source=self.doc.source,
+                    line=line,
+                    field=where,
                 )
             if name not in self.env:
                 raise ConfigError(
                     f"environment variable {name} is not set",
-                    source=self.doc.source, line=line, field=where,
+                    source=self.doc.source,
+                    line=line,
+                    field=where,
                     suggestion=f"export {name}=... before running",
                 )
             return self.env[name]
 
         return _ENV.sub(replace, text) if "$" in text else text
-

@@ -22,7 +22,9 @@ class Condition(Spec):
     Values compare loosely: ``5`` equals ``"5"``, ``"Y"`` equals ``true``.
     """
 
-    field: str = Field(min_length=1, description="The field, in the record's own names; dots walk into nested values.")
+    field: str = Field(
+        min_length=1, description="The field, in the record's own names; dots walk into nested values."
+    )
     equals: Any = Field(None, description="The value equals this one.")
     not_equals: Any = Field(None, description="The value differs from this one.")
     in_: tuple[Any, ...] | None = Field(None, alias="in", description="The value is one of these.")

@@ -21,7 +21,9 @@ class TransformRef(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    name: str = Field(min_length=1, description="A transform registered under the b24kit.transforms entry points.")
+    name: str = Field(
+        min_length=1, description="A transform registered under the b24kit.transforms entry points."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -42,7 +44,9 @@ class FieldRule(Spec):
     unmapped: Literal["fail", "keep", "drop", "default"] = Field(
         "fail", description="A value missing from `map`: fail the record, keep it, drop it, or use `default`."
     )
-    transform: TransformRef | None = Field(None, description="A named transform (dates, numbers, users, enumerations...).")
+    transform: TransformRef | None = Field(
+        None, description="A named transform (dates, numbers, users, enumerations...)."
+    )
     default: Any = Field(None, description="The value when the source value is empty or absent.")
     empty: Literal["keep", "clear"] = Field(
         "keep", description="An empty source value: keep the target's value, or clear it."
@@ -51,10 +55,13 @@ class FieldRule(Spec):
         "both", description="Two-way profiles: which way this field flows."
     )
     owner: Literal["source", "target"] | None = Field(
-        None, description="Two-way profiles: the side that wins when both changed (else the profile's `conflict`)."
+        None,
+        description="Two-way profiles: the side that wins when both changed (else the profile's `conflict`).",
     )
     update: bool = Field(True, description="false: written when the record is created, never updated.")
-    required: bool = Field(False, description="An empty value fails the record (e.g. a contact without a name).")
+    required: bool = Field(
+        False, description="An empty value fails the record (e.g. a contact without a name)."
+    )
 
     @property
     def has_default(self) -> bool:
@@ -73,7 +80,8 @@ class FromField(FieldRule):
     """The value of a source field (or several, for a transform that combines them)."""
 
     from_: str | tuple[str, ...] = Field(
-        alias="from", description="Source field (dots walk into nested values; $id is the record id) or a list."
+        alias="from",
+        description="Source field (dots walk into nested values; $id is the record id) or a list.",
     )
 
     @model_validator(mode="before")
@@ -96,7 +104,9 @@ class LookupKey(Spec):
     """Find the related record whose ``field`` equals the source value at ``from``."""
 
     field: str = Field(min_length=1, description="The field of the related record to search by.")
-    from_: str = Field(alias="from", min_length=1, description="The source field that holds the value to search for.")
+    from_: str = Field(
+        alias="from", min_length=1, description="The source field that holds the value to search for."
+    )
     normalise: Normaliser = Field("text", description="How both values are normalised before comparing.")
 
 
@@ -104,8 +114,12 @@ class LookupSpec(Spec):
     """A related record found by key (a company by INN, then by name), created when asked."""
 
     entity: str = Field(min_length=1, description="The related entity on the lookup side (company, user...).")
-    side: Literal["source", "target"] = Field("target", description="Which connector holds the related entity.")
-    by: tuple[LookupKey, ...] = Field(min_length=1, description="Keys tried in order; the first that finds a record wins.")
+    side: Literal["source", "target"] = Field(
+        "target", description="Which connector holds the related entity."
+    )
+    by: tuple[LookupKey, ...] = Field(
+        min_length=1, description="Keys tried in order; the first that finds a record wins."
+    )
     create: dict[str, FromField | ConstField] | None = Field(
         None, description="Create the related record with these fields when no key finds it."
     )
@@ -121,7 +135,9 @@ class LookupField(FieldRule):
 class LinkField(FieldRule):
     """An id from the source remapped through another profile's link table (portal-to-portal copies)."""
 
-    from_: str = Field(alias="from", min_length=1, description="The source field holding the other record's source id.")
+    from_: str = Field(
+        alias="from", min_length=1, description="The source field holding the other record's source id."
+    )
     links_of: str = Field(min_length=1, description="The profile whose links pair those ids.")
     missing: Literal["fail", "empty"] = Field(
         "fail", description="An id that profile has not linked yet: fail the record, or write empty."
@@ -144,7 +160,10 @@ def _kind(value: Any) -> str | None:
 AnyField: TypeAlias = FromField | ConstField | LookupField | LinkField
 
 FIELD_TAGS: dict[type[BaseModel], str] = {
-    FromField: "from-field", ConstField: "const-field", LookupField: "lookup-field", LinkField: "link-field"
+    FromField: "from-field",
+    ConstField: "const-field",
+    LookupField: "lookup-field",
+    LinkField: "link-field",
 }
 """The union tags; pydantic puts them into error locations, and the loader drops them again."""
 
@@ -156,6 +175,8 @@ FieldSpec: TypeAlias = Annotated[
     Discriminator(
         _kind,
         custom_error_type="field_spec",
-        custom_error_message="a field map is a source field name or a mapping with from, const, lookup or links_of",
+        custom_error_message=(
+            "a field map is a source field name or a mapping with from, const, lookup or links_of"
+        ),
     ),
 ]

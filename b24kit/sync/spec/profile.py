@@ -19,9 +19,13 @@ PROFILE_VERSION = 1
 class CursorSpec(Spec):
     """Incremental reads: only records whose ``field`` changed since the last run (minus ``lag_seconds``)."""
 
-    field: str = Field(min_length=1, description="The modified-time field (DATE_MODIFY, updated, whenChanged).")
+    field: str = Field(
+        min_length=1, description="The modified-time field (DATE_MODIFY, updated, whenChanged)."
+    )
     lag_seconds: int = Field(
-        0, ge=0, description="Re-read this many seconds before the cursor to catch late or clock-skewed updates."
+        0,
+        ge=0,
+        description="Re-read this many seconds before the cursor to catch late or clock-skewed updates.",
     )
     backfill: Literal["all", "none"] | datetime = Field(
         "all", description="The first run: read everything (all), start from now (none), or since a date."
@@ -40,9 +44,12 @@ class SideSpec(Spec):
 
     connector: str = Field(min_length=1, description="A connector from the b24kit.connectors entry points.")
     entity: str = Field(
-        min_length=1, description="What to sync on this side: contact, deal, user, a sheet name, an issue type..."
+        min_length=1,
+        description="What to sync on this side: contact, deal, user, a sheet name, an issue type...",
     )
-    options: dict[str, Any] = Field(default_factory=dict, description="The connector's options (see its docs).")
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="The connector's options (see its docs)."
+    )
     where: tuple[Condition, ...] = Field(
         (), description="Only records where all conditions hold take part; the others count as absent."
     )
@@ -53,9 +60,15 @@ class MatchKey(Spec):
     """Pair a source record with an existing target record whose normalised values are equal."""
 
     source: str = Field(min_length=1, description=f"The source field ({RECORD_ID} for the record id).")
-    target: str = Field(min_length=1, description="The target field (multi-fields such as EMAIL match any value).")
-    normalise: Normaliser = Field("exact", description="email: case; phone: E.164; text: trimmed, case-folded; inn.")
-    phone_region: str = Field("RU", min_length=2, max_length=2, description="Region for phones written without +code.")
+    target: str = Field(
+        min_length=1, description="The target field (multi-fields such as EMAIL match any value)."
+    )
+    normalise: Normaliser = Field(
+        "exact", description="email: case; phone: E.164; text: trimmed, case-folded; inn."
+    )
+    phone_region: str = Field(
+        "RU", min_length=2, max_length=2, description="Region for phones written without +code."
+    )
 
 
 class MatchSpec(Spec):
@@ -89,22 +102,31 @@ class DeleteGuard(Spec):
 class DeletesSpec(Spec):
     """What happens to a target record when its source record disappears or becomes inactive."""
 
-    mode: Literal["ignore", "deactivate", "delete"] = Field("ignore", description="ignore, deactivate or delete.")
+    mode: Literal["ignore", "deactivate", "delete"] = Field(
+        "ignore", description="ignore, deactivate or delete."
+    )
     deactivate: dict[str, Any] = Field(
         default_factory=dict, description="Target fields written to deactivate a record, e.g. {ACTIVE: N}."
     )
+    reactivate: dict[str, Any] = Field(
+        default_factory=dict, description="Target fields written when a deactivated record's source returns."
+    )
     inactive_when: tuple[Condition, ...] = Field(
-        (), description="Source records matching all of these count as deleted (an AD account that is disabled)."
+        (),
+        description="Source records matching all of these count as deleted (an AD account that is disabled).",
     )
     guard: DeleteGuard = Field(default_factory=DeleteGuard)
     target_missing: Literal["recreate", "unlink"] = Field(
-        "recreate", description="A linked target record vanished: create it again, or drop the link and leave it."
+        "recreate",
+        description="A linked target record vanished: create it again, or drop the link and leave it.",
     )
 
     @model_validator(mode="after")
     def _deactivate_fields(self) -> DeletesSpec:
         if self.mode == "deactivate" and not self.deactivate:
-            raise ValueError("mode: deactivate needs `deactivate`: the target fields that deactivate a record")
+            raise ValueError(
+                "mode: deactivate needs `deactivate`: the target fields that deactivate a record"
+            )
         return self
 
 
@@ -112,7 +134,9 @@ class ProtectedSpec(Spec):
     """Target records the sync never updates, deactivates or deletes."""
 
     ids: tuple[str, ...] = Field((), description="Target record ids.")
-    match_any: tuple[Condition, ...] = Field((), description="A target record matching any of these is protected.")
+    match_any: tuple[Condition, ...] = Field(
+        (), description="A target record matching any of these is protected."
+    )
 
     @field_validator("ids", mode="before")
     @classmethod
@@ -127,7 +151,8 @@ class Profile(Spec):
 
     version: Literal[1] = Field(description="The profile language version; this b24kit reads version 1.")
     name: str = Field(
-        pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100,
+        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
+        max_length=100,
         description="Unique name; the state store keys links and cursors by it.",
     )
     description: str = ""
@@ -137,21 +162,26 @@ class Profile(Spec):
         "one_way", description="one_way: source -> target; two_way: changes flow both ways, per field."
     )
     mode: Literal["upsert", "update", "create"] = Field(
-        "upsert", description="upsert: create missing and update linked; update: never create; create: never update."
+        "upsert",
+        description="upsert: create missing and update linked; update: never create; create: never update.",
     )
     match: MatchSpec = Field(default_factory=MatchSpec)
-    fields: dict[str, FieldSpec] = Field(min_length=1, description="Target field -> where its value comes from.")
+    fields: dict[str, FieldSpec] = Field(
+        min_length=1, description="Target field -> where its value comes from."
+    )
     conflict: Literal["newest", "source", "target"] = Field(
         "newest", description="Two-way: who wins when both sides changed a field that has no `owner`."
     )
     drift: Literal["overwrite", "keep"] = Field(
         "overwrite",
-        description="One-way: target edits are overwritten on every run, or kept until the source value changes.",
+        description="One-way: target edits are overwritten each run, or kept until the source value changes.",
     )
     deletes: DeletesSpec = Field(default_factory=DeletesSpec)
     protected: ProtectedSpec = Field(default_factory=ProtectedSpec)
     triggers: Triggers = Field(default_factory=Triggers)
-    batch_size: int | None = Field(None, ge=1, le=50, description="Records per write batch; default the connector's (50).")
+    batch_size: int | None = Field(
+        None, ge=1, le=50, description="Records per write batch; default the connector's (50)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

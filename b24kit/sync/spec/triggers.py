@@ -10,7 +10,13 @@ from pydantic import Field, field_validator, model_validator
 from .base import Spec
 from .conditions import Condition
 
-_FIELD_RANGES = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+_FIELD_RANGES = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+)
 _NAMES = {
     "month": ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
     "day of week": ["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
@@ -73,15 +79,22 @@ class Schedule(Spec):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)") from None
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)"
+            ) from None
         return value
 
 
 class EventTrigger(Spec):
     """Run for one record when a system reports an event about it and every condition holds."""
 
-    event: str = Field(min_length=1, description="The event name as the system sends it: ONCRMDEALUPDATE, jira:issue_updated.")
-    side: Literal["source", "target"] = Field("target", description="Which side's connector receives the event.")
+    event: str = Field(
+        min_length=1,
+        description="The event name as the system sends it: ONCRMDEALUPDATE, jira:issue_updated.",
+    )
+    side: Literal["source", "target"] = Field(
+        "target", description="Which side's connector receives the event."
+    )
     when: tuple[Condition, ...] = Field((), description="All must hold for the event's record.")
 
 

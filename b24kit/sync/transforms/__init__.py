@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
-from .base import GROUP, NoOptions, Transform, TransformContext, build_transform, known_transforms, transform_class
+from .base import (
+    GROUP,
+    NoOptions,
+    Transform,
+    TransformContext,
+    build_transform,
+    known_transforms,
+    transform_class,
+)
 
-__all__ = ["GROUP", "NoOptions", "Transform", "TransformContext", "build_transform", "known_transforms", "transform_class"]
+__all__ = [
+    "GROUP",
+    "NoOptions",
+    "Transform",
+    "TransformContext",
+    "build_transform",
+    "known_transforms",
+    "transform_class",
+]

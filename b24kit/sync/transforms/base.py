@@ -81,7 +81,7 @@ class Transform:
         return same(desired, current)
 
     def patch(self, desired: Any, current: Any) -> Any:
-        """What to send so that the record ends up holding ``desired`` (multi-fields send only the new items)."""
+        """What to send so the record ends up holding ``desired`` (multi-fields send only new items)."""
         return desired
 
 

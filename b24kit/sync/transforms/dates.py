@@ -13,7 +13,7 @@ from b24kit.sync.values import is_empty, parse_datetime
 
 from .base import Transform, TransformContext
 
-_EXCEL_EPOCH = datetime(1899, 12, 30)
+_EXCEL_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - Excel serial dates have no zone
 
 
 class DateOptions(BaseModel):

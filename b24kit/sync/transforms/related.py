@@ -22,11 +22,13 @@ class UserOptions(_Options):
     entity: str = Field("user", description="The entity that holds people on the side being written.")
     field: str = Field("EMAIL", description="The e-mail field of that entity.")
     returns: str | None = Field(None, description="The field to write; default the person's id.")
-    missing: Literal["fail", "empty"] = Field("fail", description="No such person: fail the record or write empty.")
+    missing: Literal["fail", "empty"] = Field(
+        "fail", description="No such person: fail the record or write empty."
+    )
 
 
 class UserByEmail(Transform):
-    """A person's id (``ASSIGNED_BY_ID``) found by e-mail on the side being written; reverses to the e-mail."""
+    """A person's id (``ASSIGNED_BY_ID``) found by e-mail on the side written; reverses to the e-mail."""
 
     name: ClassVar[str] = "user_by_email"
     Options: ClassVar[type[BaseModel]] = UserOptions
@@ -47,7 +49,8 @@ class UserByEmail(Transform):
         if email is None:
             raise ValueError(f"{str(value).strip()!r} is not an e-mail address")
         found = [
-            r for r in ctx.lookup(self.opts.entity, self.opts.field, email)
+            r
+            for r in ctx.lookup(self.opts.entity, self.opts.field, email)
             if email in normalise.keys_of(r.fields.get(self.opts.field), "email")
         ]
         if not found:
@@ -81,7 +84,7 @@ class EnumOptions(_Options):
 
 
 class EnumByLabel(Transform):
-    """Enumeration item ids from their labels (case-insensitive); lists map item by item; reverses to labels."""
+    """Enumeration item ids from labels (case-insensitive), item by item for lists; reverses to labels."""
 
     name: ClassVar[str] = "enum_by_label"
     Options: ClassVar[type[BaseModel]] = EnumOptions
@@ -131,9 +134,14 @@ class EnumByLabel(Transform):
 
 class MultiOptions(_Options):
     value_type: str = Field("WORK", description="VALUE_TYPE of new items: WORK, MOBILE, HOME, OTHER...")
-    kind: Literal["phone", "email", "text"] = Field("text", description="How values are checked and compared.")
+    kind: Literal["phone", "email", "text"] = Field(
+        "text", description="How values are checked and compared."
+    )
     region: str = Field("RU", min_length=2, max_length=2, description="Region for phones without +code.")
     separators: str = Field(",;\n", description="Characters that separate several values in one cell.")
+
+
+_WHAT = {"phone": "a phone number", "email": "an e-mail address", "text": "a value"}
 
 
 class MultiField(Transform):
@@ -165,11 +173,15 @@ class MultiField(Transform):
         for raw in split_values(value, self.opts.separators):
             key = self._norm(raw)
             if key is None:
-                raise ValueError(f"{str(raw).strip()!r} is not a {'phone number' if self.opts.kind == 'phone' else 'e-mail address' if self.opts.kind == 'email' else 'value'}")
+                raise ValueError(f"{str(raw).strip()!r} is not {_WHAT[self.opts.kind]}")
             if key not in seen:
                 seen.add(key)
-                items.append({"VALUE": key if self.opts.kind != "text" else str(raw).strip(),
-                              "VALUE_TYPE": self.opts.value_type})
+                items.append(
+                    {
+                        "VALUE": key if self.opts.kind != "text" else str(raw).strip(),
+                        "VALUE_TYPE": self.opts.value_type,
+                    }
+                )
         return items
 
     def _keys(self, value: Any) -> set[str]:

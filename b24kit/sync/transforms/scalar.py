@@ -114,7 +114,11 @@ def parse_number(value: Any) -> Decimal:
         return Decimal(str(value))
     text = str(value).strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
     if "," in text and "." in text:
-        text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else text.replace(".", "").replace(",", ".")
+        text = (
+            text.replace(",", "")
+            if text.rfind(".") > text.rfind(",")
+            else text.replace(".", "").replace(",", ".")
+        )
     elif "," in text:
         text = text.replace(",", ".")
     try:

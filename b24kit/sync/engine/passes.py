@@ -1,0 +1,378 @@
+"""One pass over the records read on one side: batch by batch, pair, decide, write, commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from b24kit.sync.records import Change, Record, Side, Since, WriteResult, other
+from b24kit.sync.spec import Profile
+from b24kit.sync.spec.conditions import all_hold, any_holds
+from b24kit.sync.state import BatchCommit, Link, LogEntry, Pending, StateStore
+from b24kit.sync.values import aware, jsonable
+
+from .decide import Decider, Writes, changed_paths
+from .io import SideIO
+from .pairs import Matcher, Pair
+from .related import RelatedResolver
+from .report import Action, FieldChange, Listener, Outcome, RunReport
+
+
+@dataclass
+class RunState:
+    """Everything the passes of one run share."""
+
+    profile: Profile
+    store: StateStore
+    ios: dict[Side, SideIO]
+    run_id: int
+    plan_only: bool
+    full: bool
+    report: RunReport
+    listener: Listener | None
+    decider: Decider
+    related: RelatedResolver
+    matcher: Matcher
+    processed: set[str] = field(default_factory=set)
+    tombstones: list[Pair] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+    """Source ids read, kept in memory only for plans (a run marks them in the store)."""
+
+    def emit(self, outcome: Outcome) -> None:
+        self.report.add(outcome)
+        if self.listener is not None:
+            self.listener(outcome)
+
+    def profile_cursor(self, side: Side) -> Any:
+        spec = self.profile.source if side == "source" else self.profile.target
+        return spec.cursor
+
+    def protected(self, target: Record | None) -> bool:
+        if target is None:
+            return False
+        rules = self.profile.protected
+        return (target.id is not None and target.id in rules.ids) or any_holds(rules.match_any, target.fields)
+
+
+def batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+@dataclass
+class Pass:
+    """Reads ``side`` and brings the other side (and, two-way, this side) up to date."""
+
+    run: RunState
+    side: Side
+    since: Since | None
+    ordered: bool
+    newest: datetime | None = None
+    blocked_at: datetime | None = None
+
+    @property
+    def driver_io(self) -> SideIO:
+        return self.run.ios[self.side]
+
+    def execute(self, records: Iterable[Record]) -> None:
+        for batch in batches(records, self.run.ios["target"].batch_size):
+            self._batch(batch)
+        if not self.run.plan_only and self.run.profile_cursor(self.side) is not None:
+            moment = self.cursor_value() or (self.since.value if self.since else None)
+            if moment is not None:
+                self.run.store.commit(
+                    self.run.profile.name, self.run.run_id, BatchCommit(cursors={self.side: moment})
+                )
+
+    def cursor_value(self) -> datetime | None:
+        """The newest change read, but never past a record that failed (it is read again next run)."""
+        if self.blocked_at is not None and (
+            self.newest is None or aware(self.blocked_at) < aware(self.newest)
+        ):
+            return self.blocked_at
+        return self.newest
+
+    def _block(self, record: Record) -> None:
+        moment = record.modified
+        if moment is not None and (self.blocked_at is None or aware(moment) < aware(self.blocked_at)):
+            self.blocked_at = moment
+
+    def _batch(self, records: Sequence[Record]) -> None:
+        run = self.run
+        run.matcher.claimed.clear()
+        spec = run.profile.source if self.side == "source" else run.profile.target
+        kept = [r for r in records if all_hold(spec.where, r.fields)]
+        for record in records:
+            if record.modified is not None and (
+                self.newest is None or aware(record.modified) > aware(self.newest)
+            ):
+                self.newest = record.modified
+        pairs = run.matcher.identify(kept, self.side)
+        run.matcher.attach_links(pairs)
+        pairs = self._drop_processed(pairs)
+        self._tombstones(pairs)
+        quiet = self._quiet(pairs)
+        run.matcher.fetch_partners(pairs)
+        run.matcher.match(pairs)
+        self._admit_creates(pairs)
+        run.matcher.claim_new(pairs)
+        for pair in pairs:
+            if pair.open and run.protected(pair.target):
+                pair.skip = "protected record"
+        sources = [p.source for p in pairs if p.open and p.source is not None]
+        run.related.prepare(sources)
+        decided = [(p, self._decide(p)) for p in pairs if p.open]
+        results = self._write(decided)
+        self._commit(pairs, decided, results, quiet)
+
+    def _drop_processed(self, pairs: list[Pair]) -> list[Pair]:
+        """Two-way: a record already synced from the other side in this run is not synced again."""
+        if self.side == "source":
+            self.run.processed.update(p.id for p in pairs if p.id is not None)
+            return pairs
+        return [p for p in pairs if p.link is None or p.link.source_id not in self.run.processed]
+
+    def _tombstones(self, pairs: list[Pair]) -> None:
+        if self.side != "source":
+            return
+        rules = self.run.profile.deletes
+        for pair in pairs:
+            if not pair.open:
+                continue
+            gone = pair.driver.deleted or (
+                rules.inactive_when and all_hold(rules.inactive_when, pair.driver.fields)
+            )
+            if gone:
+                pair.skip = ""  # handled by the delete phase, not reported here
+                if pair.link is not None and pair.link.state == "active":
+                    self.run.tombstones.append(pair)
+
+    def _quiet(self, pairs: list[Pair]) -> set[int]:
+        """Linked records that need no partner fetch: same version as last time, or drift: keep."""
+        run = self.run
+        quiet: set[int] = set()
+        for pair in pairs:
+            if not pair.open or pair.link is None or pair.snapshot is None or pair.link.state != "active":
+                continue
+            seen_version = (
+                pair.snapshot.source_modified if self.side == "source" else pair.snapshot.target_modified
+            )
+            if (
+                not run.full
+                and self.since is not None
+                and pair.driver.modified is not None
+                and seen_version is not None
+                and aware(pair.driver.modified) == aware(seen_version)
+            ) or (
+                self.side == "source"
+                and run.profile.direction == "one_way"
+                and run.profile.drift == "keep"
+                and not changed_paths(run.decider.source_paths, pair.driver, pair.snapshot)
+            ):
+                quiet.add(id(pair))
+        for pair in pairs:
+            if id(pair) in quiet:
+                pair.skip = ""
+        return quiet
+
+    def _admit_creates(self, pairs: list[Pair]) -> None:
+        profile = self.run.profile
+        for pair in pairs:
+            if not pair.open or pair.partner is not None:
+                continue
+            if profile.mode == "update":
+                pair.skip = "no matching record (mode: update never creates)"
+            elif pair.driver.problem:
+                pair.fail = pair.driver.problem
+            elif self.side == "target" and profile.direction != "two_way":
+                pair.skip = "one-way profiles do not create in the source"
+            elif pair.side == "target" and not any(cf.to_source for cf in self.run.decider.fields):
+                pair.skip = "no field flows to the source"
+
+    def _decide(self, pair: Pair) -> Writes:
+        if pair.driver.problem:
+            return Writes(problem=pair.driver.problem)
+        reactivate = pair.link is not None and pair.link.state == "deactivated"
+        return self.run.decider.decide(pair.source, pair.target, pair.snapshot, reactivate=reactivate)
+
+    # writing ----------------------------------------------------------------------------------
+
+    def _write(self, decided: list[tuple[Pair, Writes]]) -> dict[tuple[Side, int], WriteResult]:
+        run = self.run
+        results: dict[tuple[Side, int], WriteResult] = {}
+        for side in ("target", "source"):
+            changes = []
+            for index, (pair, writes) in enumerate(decided):
+                op = writes.target_op if side == "target" else writes.source_op
+                if op is None or writes.problem:
+                    continue
+                fields = writes.target_fields if side == "target" else writes.source_fields
+                record_id = pair.target_id if side == "target" else pair.source_id
+                changes.append(Change(str(index), op, None if op == "create" else record_id, fields))  # type: ignore[arg-type]
+            if not changes or run.plan_only:
+                continue
+            run.store.note_pending(
+                run.profile.name,
+                run.run_id,
+                [
+                    Pending(decided[int(c.key)][0].id or "", side, c.op, c.id)
+                    for c in changes
+                ],
+            )
+            io = run.ios[side]
+            for result in io.write(io.entity, changes):
+                results[(side, int(result.key))] = result
+        return results
+
+    def _commit(
+        self,
+        pairs: list[Pair],
+        decided: list[tuple[Pair, Writes]],
+        results: dict[tuple[Side, int], WriteResult],
+        quiet: set[int],
+    ) -> None:
+        run = self.run
+        batch = BatchCommit()
+        index_of = {id(p): i for i, (p, _) in enumerate(decided)}
+        for pair in pairs:
+            if self.side == "source" and pair.id is not None and run.plan_only:
+                run.seen.add(pair.link.source_id if pair.link else pair.id)
+            if pair.fail:
+                self._block(pair.driver)
+            if self.side == "source" and pair.link is not None and pair.id is not None:
+                batch.seen.append(pair.link.source_id)
+            if pair.unlink and pair.link is not None:
+                batch.unlink.append(pair.link.source_id)
+            elif pair.unlink and self.side == "source" and pair.id is not None:
+                batch.unlink.append(pair.id)
+            if id(pair) in quiet:
+                run.emit(Outcome("unchanged", pair.driver.label(), pair.source_id, pair.target_id))
+            elif not pair.open:
+                if pair.skip != "":
+                    self._report_closed(pair, batch)
+            else:
+                writes = decided[index_of[id(pair)]][1]
+                self._settle(pair, writes, index_of[id(pair)], results, batch)
+        for made in run.related.created[:]:
+            batch.log.append(
+                LogEntry(
+                    "create" if made.error is None else "fail",
+                    made.ref,
+                    None,
+                    made.id,
+                    made.side,
+                    [],
+                    made.error or f"created {made.entity}",
+                )
+            )
+            run.report.related[made.entity] += 0 if made.error else 1
+        run.related.created.clear()
+        moment = self.cursor_value()
+        if self.ordered and self.since is not None and moment is not None:
+            batch.cursors[self.side] = moment
+        if not run.plan_only:
+            run.store.commit(run.profile.name, run.run_id, batch)
+
+    def _report_closed(self, pair: Pair, batch: BatchCommit) -> None:
+        action: Action = "fail" if pair.fail else "skip"
+        reason = pair.fail or pair.skip or ""
+        outcome = Outcome(action, pair.driver.label(), pair.source_id, pair.target_id, reason=reason)
+        self.run.emit(outcome)
+        batch.log.append(_log(outcome))
+
+    def _settle(
+        self,
+        pair: Pair,
+        writes: Writes,
+        index: int,
+        results: dict[tuple[Side, int], WriteResult],
+        batch: BatchCommit,
+    ) -> None:
+        run = self.run
+        if writes.problem:
+            self._block(pair.driver)
+            outcome = Outcome(
+                "fail", pair.driver.label(), pair.source_id, pair.target_id, reason=writes.problem
+            )
+            run.emit(outcome)
+            batch.log.append(_log(outcome))
+            return
+        errors = [r.error for side in ("target", "source") if (r := results.get((side, index))) and r.error]
+        source_id = pair.source_id
+        target_id = pair.target_id
+        if writes.source_op == "create" and (r := results.get(("source", index))) and r.ok:
+            source_id = r.id
+        if writes.target_op == "create" and (r := results.get(("target", index))) and r.ok:
+            target_id = r.id
+        if run.plan_only:
+            source_id = source_id or "(new)"
+            target_id = target_id or "(new)"
+        action: Action = (
+            "create"
+            if "create" in (writes.target_op, writes.source_op)
+            else ("update" if writes.any else "unchanged")
+        )
+        side: Side = "source" if writes.source_op and not writes.target_op else "target"
+        if errors:
+            self._block(pair.driver)
+            outcome = Outcome(
+                "fail",
+                pair.driver.label(),
+                source_id,
+                target_id,
+                side,
+                tuple(writes.changes),
+                "; ".join(e for e in errors if e),
+            )
+        else:
+            outcome = Outcome(
+                action, pair.driver.label(), source_id, target_id, side, tuple(writes.changes), pair.how
+            )
+        run.emit(outcome)
+        if run.plan_only or source_id is None or target_id is None:
+            return
+        new_link = pair.link is None or pair.link.state != "active" or pair.link.target_id != target_id
+        if new_link:
+            batch.links.append(
+                Link(source_id, target_id, "active", run.run_id if self.side == "source" else None)
+            )
+        if (
+            not errors
+            and writes.snapshot is not None
+            and (pair.snapshot is None or writes.any or pair.snapshot.digest() != writes.snapshot.digest())
+        ):
+            batch.snapshots[source_id] = writes.snapshot
+        if action != "unchanged" or new_link or errors:
+            batch.log.append(_log(outcome))
+
+
+def _log(outcome: Outcome) -> LogEntry:
+    return LogEntry(
+        outcome.action,
+        outcome.ref,
+        outcome.source_id,
+        outcome.target_id,
+        outcome.side,
+        [_change_json(c) for c in outcome.changes],
+        outcome.reason,
+    )
+
+
+def _change_json(change: FieldChange) -> dict[str, Any]:
+    return {
+        "side": change.side,
+        "field": change.field,
+        "before": jsonable(change.before),
+        "after": jsonable(change.after),
+    }
+
+
+def side_of(profile: Profile, side: Side) -> Any:
+    return profile.source if side == "source" else profile.target
+
+
+__all__ = ["Pass", "RunState", "batches", "other", "side_of"]
