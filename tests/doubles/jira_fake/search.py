@@ -155,14 +155,14 @@ def _getter(spec: Field, reader: Reader) -> Callable[[Issue], Any]:
 def _resolve(spec: Field, kind: str, value: Value, name: str, reader: Reader) -> Iterable[Any]:
     """The stored values a JQL value stands for (ids, user names)."""
     cat = reader.catalog
+    if value.function and not (kind == "user" and value.text.lower() == "currentuser"):
+        raise bad_request(f"Unable to find JQL function '{value.text}()'.")
     if kind == "user":
-        if value.function and value.text.lower() == "currentuser":
+        if value.function:
             return [reader.user.name]
         found = cat.user(account_id=value.text) if cat.mode == "cloud" else cat.user(name=value.text)
         found = found or (None if cat.mode == "cloud" else cat.user(key=value.text))
         return [found.name] if found else _nothing(reader, value, name)
-    if value.function:
-        raise bad_request(f"Unable to find JQL function '{value.text}()'.")
     if spec.id == "labels":
         return [value.text]
     if spec.id == "components":
