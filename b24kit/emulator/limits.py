@@ -60,15 +60,19 @@ class _MethodUsage:
     """Up to ten one-minute buckets of ``(start second, seconds used)``, oldest first."""
 
     buckets: deque[tuple[int, float]] = field(default_factory=deque)
+    used: float = 0.0  # the sum over ``buckets``
 
     def expire(self, now: float) -> None:
         while self.buckets and self.buckets[0][0] + WINDOW_SECONDS <= now:
-            self.buckets.popleft()
+            self.used -= self.buckets.popleft()[1]
+        if not self.buckets:
+            self.used = 0.0
 
     def total(self) -> float:
-        return sum(seconds for _, seconds in self.buckets)
+        return self.used
 
     def add(self, now: float, seconds: float) -> None:
+        self.used += seconds
         if self.buckets and now - self.buckets[-1][0] < BUCKET_SECONDS:
             start, used = self.buckets[-1]
             self.buckets[-1] = (start, used + seconds)

@@ -7,15 +7,13 @@ emulator keeps its own reading of these formats and shares no code with the b24k
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote, unquote_plus
 
 import orjson
 
 MAX_DEPTH = 32
-_KEY_RE = re.compile(r"\[([^\[\]]*)\]")
 
 
 class WireError(ValueError):
@@ -23,8 +21,21 @@ class WireError(ValueError):
 
 
 def parse_query(query: str) -> dict[str, Any]:
-    """Parse a query string or form body the way PHP's ``parse_str`` does."""
-    return build_nested(parse_qsl(query, keep_blank_values=True))
+    """Parse a query string or form body the way PHP's ``parse_str`` does.
+
+    Pairs are split on ``&``; ``+`` is a space; a name without ``=`` has an empty value.
+    """
+    pairs: list[tuple[str, str]] = []
+    for chunk in query.split("&"):
+        if not chunk:
+            continue
+        key, _, value = chunk.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote_plus(key)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
+        pairs.append((key, value))
+    return build_nested(pairs)
 
 
 def build_nested(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
@@ -35,11 +46,19 @@ def build_nested(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
     """
     root: dict[str, Any] = {}
     counters: _Counters = {}
+    nested = False
     for key, value in pairs:
+        if "[" not in key:
+            if key:
+                root[key] = value
+            continue
         path = split_key(key)
-        if path:
+        if len(path) == 1:
+            root[key] = value
+        else:
             _insert(root, path, value, counters)
-    return {key: _listify(value) for key, value in root.items()}
+            nested = True
+    return {key: _listify(value) for key, value in root.items()} if nested else root
 
 
 def split_key(key: str) -> list[str | None]:
@@ -47,20 +66,18 @@ def split_key(key: str) -> list[str | None]:
     bracket = key.find("[")
     if bracket <= 0:
         return [key] if key else []
-    head = key[:bracket]
-    rest = key[bracket:]
-    parts: list[str | None] = [head]
-    pos = 0
-    for match in _KEY_RE.finditer(rest):
-        if match.start() != pos:
-            break  # PHP ignores whatever follows a malformed bracket run
-        parts.append(match.group(1) if match.group(1) != "" else None)
-        pos = match.end()
+    parts: list[str | None] = [key[:bracket]]
+    pos, length = bracket, len(key)
+    while pos < length and key[pos] == "[":  # PHP ignores whatever follows a malformed run
+        end = key.find("]", pos + 1)
+        inner = key[pos + 1 : end]
+        if end < 0 or "[" in inner:
+            break
+        parts.append(inner or None)
+        pos = end + 1
         if len(parts) > MAX_DEPTH:
             raise WireError(f"Parameter nesting is deeper than {MAX_DEPTH} levels: {key[:80]}")
-    if pos == 0:
-        return [key]
-    return parts
+    return parts if len(parts) > 1 else [key]
 
 
 # id(node) -> (node, the index ``[]`` appends at next); the node is kept so its id stays its own

@@ -59,7 +59,9 @@ def _run(ctx: Ctx, label: str, command: str, sections: dict[str, dict[str, Any]]
     spec = METHODS.get(name)
     if spec is not None and not spec.batchable:
         raise RestError(405, "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage")
-    params = _substitute(parse_query(query), sections)
+    params = parse_query(query)
+    if "result" in query:  # a reference, maybe percent-encoded: %24result%5B...
+        params = _substitute(params, sections)
     for transport in ("auth", "bx24_request_id", "auth_connector"):
         params.pop(transport, None)
     outcome = ctx.portal.execute(ctx.caller, name, params, via="batch")
