@@ -242,11 +242,14 @@ def id_window(emulator, extra: str = "", per_batch: int = 50) -> tuple[list[int]
         last = ids[-1]
 
 
-def test_the_id_window_chain_returns_every_record_exactly_once(b24_emulator):
-    add_deals(b24_emulator, 5_120)
+def test_ten_thousand_deals_written_and_read_back_through_batches(b24_emulator):
+    for first in range(1, 10_001, 50):
+        cmd = {f"d{i}": f"crm.deal.add?fields[TITLE]=Deal%20{i}" for i in range(first, first + 50)}
+        assert batch(b24_emulator, cmd)["result_error"] == []
     ids, requests = id_window(b24_emulator)
-    assert ids == list(range(1, 5_121))
-    assert requests == 3
+    assert ids == list(range(1, 10_001))
+    assert requests == 5
+    assert b24_emulator.portal.table("crm_deal").get(10_000)["TITLE"] == "Deal 10000"
 
 
 def test_the_id_window_chain_with_a_filter_and_deleted_records(b24_emulator):
