@@ -47,8 +47,9 @@ class ConnectorContext:
 
     base_dir: Path = field(default_factory=Path)
     """Relative paths in options resolve against this folder (the profile's)."""
-    portal: str | None = None
-    """A portal named with ``--portal`` (a webhook URL or a configured name), for portal connectors."""
+    portal: Any = None
+    """The portal chosen with ``--portal``/``--config`` (a ``b24kit.client.PortalConfig``), for portal
+    connectors; the sync core never looks inside it."""
     clients: Mapping[str, Any] = field(default_factory=dict)
     """Ready-made clients by name (e.g. ``"bitrix"``: a ``b24kit.client.Client``), so a run shares them."""
 

@@ -41,6 +41,13 @@ class ProfileError(ConfigError):
 
 
 def load_profile(path: str | Path, *, env: Mapping[str, str], check_connectors: bool = True) -> Profile:
+    """Read and validate the profile at ``path`` (see :func:`load_profile_document`)."""
+    return load_profile_document(path, env=env, check_connectors=check_connectors)[0]
+
+
+def load_profile_document(
+    path: str | Path, *, env: Mapping[str, str], check_connectors: bool = True
+) -> tuple[Profile, Document]:
     """Read and validate the profile at ``path``.
 
     Args:
@@ -59,13 +66,19 @@ def load_profile(path: str | Path, *, env: Mapping[str, str], check_connectors: 
         raise ProfileError([ConfigError("file not found", source=str(path))]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError([ConfigError(f"cannot read the file: {exc}", source=str(path))]) from None
-    return load_profile_text(text, source=str(path), env=env, check_connectors=check_connectors)
+    return _load(text, source=str(path), env=env, check_connectors=check_connectors)
 
 
 def load_profile_text(
     text: str, *, source: str, env: Mapping[str, str], check_connectors: bool = True
 ) -> Profile:
     """Validate profile YAML given as text; ``source`` names it in errors."""
+    return _load(text, source=source, env=env, check_connectors=check_connectors)[0]
+
+
+def _load(
+    text: str, *, source: str, env: Mapping[str, str], check_connectors: bool
+) -> tuple[Profile, Document]:
     try:
         doc = parse_yaml(text, source=source, env=env)
     except ConfigError as exc:
@@ -101,7 +114,12 @@ def load_profile_text(
         issues.extend(_connector_issues(doc, profile))
     if issues:
         raise ProfileError(issues)
-    return profile
+    return profile, doc
+
+
+def locate(doc: Document, path: DataPath, message: str, suggestion: str | None = None) -> ConfigError:
+    """A :class:`ConfigError` for ``path`` in ``doc``, with its line."""
+    return _issue(doc, path, message, suggestion)
 
 
 def _issue(doc: Document, path: DataPath, message: str, suggestion: str | None = None) -> ConfigError:
