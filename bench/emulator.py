@@ -56,12 +56,14 @@ class Caller:
         self.host, self.port, self.path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
         self.keep_alive = keep_alive
         self.conn: http.client.HTTPConnection | None = None
+        self.requests = 0
 
     def __call__(self, method: str, params: dict[str, Any] | None = None) -> Any:
         if self.conn is None or not self.keep_alive:
             if self.conn is not None:
                 self.conn.close()
             self.conn = http.client.HTTPConnection(self.host, self.port)
+        self.requests += 1
         body = json.dumps(params or {}).encode()
         self.conn.request("POST", self.path + method, body, {"Content-Type": "application/json"})
         response = self.conn.getresponse()
@@ -71,8 +73,9 @@ class Caller:
         return json.loads(data)
 
 
-def rate(count: int, seconds: float) -> str:
-    return f"{count / seconds:>10,.0f}/s  ({count:,} in {seconds:.2f} s)"
+def rate(count: int, seconds: float, requests: int | None = None) -> str:
+    extra = f", {requests:,} HTTP requests" if requests is not None else ""
+    return f"{count / seconds:>10,.0f}/s  ({count:,} in {seconds:.2f} s{extra})"
 
 
 def timed(work: Callable[[], int]) -> tuple[int, float]:
@@ -116,7 +119,7 @@ def seed(url: str, deals: int) -> int:
     return deals
 
 
-def list_id_window(url: str) -> int:
+def list_id_window(url: str, requests: list[int]) -> int:
     """Every deal through chained ``start=-1`` commands, 50 per batch; stops at the first short page."""
     call = Caller(url)
     seen: list[int] = []
@@ -134,11 +137,12 @@ def list_id_window(url: str) -> int:
             seen.extend(int(row["ID"]) for row in rows)
             if len(rows) < 50:
                 assert len(seen) == len(set(seen)), "a record came twice"
+                requests.append(call.requests)
                 return len(seen)
         last = seen[-1]
 
 
-def list_start_paging(url: str) -> int:
+def list_start_paging(url: str, requests: list[int]) -> int:
     """Every deal with plain ``start`` offsets: one request (and one COUNT) per 50 records."""
     call = Caller(url)
     seen = 0
@@ -147,6 +151,7 @@ def list_start_paging(url: str) -> int:
         page = call("crm.deal.list", {"select": ["ID", "TITLE"], "order": {"ID": "ASC"}, "start": start})
         seen += len(page["result"])
         start = page.get("next")
+    requests.append(call.requests)
     return seen
 
 
@@ -170,12 +175,14 @@ def main() -> None:
         print(f"records ({args.deals:,} deals)")
         written, write_seconds = timed(lambda: seed(url, args.deals))
         print("  written, batch of 50 adds ", rate(written, write_seconds))
-        listed, list_seconds = timed(lambda: list_id_window(url))
+        window_requests: list[int] = []
+        listed, list_seconds = timed(lambda: list_id_window(url, window_requests))
         assert listed == args.deals, f"listed {listed} of {args.deals}"
-        print("  listed, ID-window batches ", rate(listed, list_seconds))
-        paged, page_seconds = timed(lambda: list_start_paging(url))
+        print("  listed, ID-window batches ", rate(listed, list_seconds, window_requests[0]))
+        page_requests: list[int] = []
+        paged, page_seconds = timed(lambda: list_start_paging(url, page_requests))
         assert paged == args.deals, f"paged {paged} of {args.deals}"
-        print("  listed, plain start pages ", rate(paged, page_seconds))
+        print("  listed, plain start pages ", rate(paged, page_seconds, page_requests[0]))
         print(f"  write + list {args.deals:,} deals    {write_seconds + list_seconds:.2f} s")
 
 

@@ -75,6 +75,8 @@ class EmulatorServer:
             ssl_certfile=str(tls.cert) if tls else None,
             ssl_keyfile=str(tls.key) if tls else None,
             timeout_keep_alive=30,
+            proxy_headers=False,  # a local portal: no proxy middleware on the hot path
+            server_header=False,
         )
         self.server = uvicorn.Server(config)
         self._thread: threading.Thread | None = None
