@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import call, demo, doctor, emulator
+from . import call, demo, doctor, emulator, profile, sync
 
 app = typer.Typer(
     name="b24kit",
@@ -13,6 +13,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(emulator.app, name="emulator")
+app.add_typer(profile.app, name="profile")
+app.add_typer(sync.app, name="sync")
 demo.register(app)
 call.register(app)
 doctor.register(app)

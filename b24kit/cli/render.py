@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from b24kit.errors import ConfigError
-from b24kit.sync.connectors.excel_report import describe_changes
+from b24kit.sync.connectors.excel_report import describe_changes, short_value
 from b24kit.sync.engine import ACTIONS, PAST, Outcome, RunReport
 
 _STYLE = {
@@ -48,7 +48,7 @@ def validation(out: Console, results: Sequence[tuple[str, Sequence[ConfigError]]
 
 
 def _value(value: Any) -> str:
-    return "" if value is None else escape(str(value))
+    return "" if value is None else escape(short_value(value))
 
 
 def plan(out: Console, report: RunReport, *, limit: int) -> None:

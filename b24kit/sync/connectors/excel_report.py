@@ -28,16 +28,19 @@ def describe_changes(outcome: Outcome) -> str:
     parts = []
     for change in outcome.changes:
         side = "" if change.side == "target" else "source."
-        parts.append(f"{side}{change.field}: {_short(change.before)} -> {_short(change.after)}")
+        parts.append(f"{side}{change.field}: {short_value(change.before)} -> {short_value(change.after)}")
     return "; ".join(parts)
 
 
-def _short(value: Any, limit: int = 60) -> str:
+def short_value(value: Any, limit: int = 60) -> str:
+    """A value for people: multi-field items as their values, long text cut."""
     if value is None:
         return "(empty)"
     plain = jsonable(value)
     if isinstance(plain, list) and all(isinstance(v, dict) and "VALUE" in v for v in plain):
         plain = [v["VALUE"] for v in plain]
+    if isinstance(plain, list):
+        plain = ", ".join(str(v) for v in plain)
     text = plain if isinstance(plain, str) else repr(plain)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
