@@ -193,6 +193,31 @@ def test_bad_fields_are_400_with_errors_per_field(fake):
     assert fake.state.issues == {}
 
 
+def test_bulk_create_reports_each_failure(fake):
+    jira = fake.client()
+    good = {"project": {"key": "OPS"}, "summary": "one", "issuetype": {"name": "Task"}}
+    results = jira.create_issues([good, {"project": {"key": "OPS"}, "issuetype": {"name": "Task"}}, good])
+    assert [r["status"] for r in results] == ["Success", "Error", "Success"]
+    assert results[1]["error"] == {"summary": "You must specify a summary of the issue."}
+    assert [r["issue"].key for r in results if r["issue"]] == ["OPS-1", "OPS-2"]
+
+
+def test_cloud_pages_the_changelog_server_expands_it(jira_server):
+    cloud, server = jira_server("cloud"), jira_server("server")
+    for fake in (cloud, server):
+        issue = new_issue(fake.client())
+        issue.update(summary="two")
+        issue.update(summary="three")
+    auth = cloud.auth()["basic_auth"]
+    url = f"{cloud.url}/rest/api/3/issue/OPS-1/changelog"
+    page = httpx.get(url, params={"maxResults": 1}, auth=auth).json()
+    assert (page["total"], page["isLast"], page["values"][0]["items"][0]["toString"]) == (2, False, "two")
+    missing = httpx.get(f"{server.url}/rest/api/2/issue/OPS-1/changelog", auth=server.auth()["basic_auth"])
+    assert missing.status_code == 404
+    histories = server.client().issue("OPS-1", expand="changelog").changelog.histories
+    assert [h.items[0].toString for h in histories] == ["two", "three"]
+
+
 def test_users_are_referenced_by_name_on_server_and_account_id_on_cloud(fake):
     jira = fake.client()
     other = {"name": "jdoe"} if fake.mode == "cloud" else {"accountId": fake.user("jdoe").account_id}

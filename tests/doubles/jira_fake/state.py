@@ -260,7 +260,7 @@ class JiraState:
 
     def _project(self, raw: Any, problems: dict[str, str]) -> Project | None:
         ref = raw.get("id", raw.get("key")) if isinstance(raw, dict) else None
-        project = self.catalog.project(str(ref)) if ref is not None else None
+        project = next((p for p in self.catalog.projects if str(ref) in (p.id, p.key)), None)
         if project is None:
             problems["project"] = (
                 "Specify a valid project ID or key" if ref is not None else "project is required"
