@@ -154,6 +154,8 @@ class Engine:
                 operating += 1
                 self.stats.operating_limit_hits += 1
                 wait = self.gate.refused(method, exc.reset_at)
+                if exc.reset_at is None:
+                    exc.reset_at = self.gate.resets.get(method)
                 if (
                     operating > self.config.retry.operating_waits
                     or wait > self.config.limits.max_operating_wait
