@@ -55,7 +55,7 @@ def test_defaults_on_add(b24_emulator: RunningEmulator) -> None:
     deal = ok(b24_emulator, "crm.deal.get", {"id": deal_id})
     first_type = ok(b24_emulator, "crm.status.list", {"filter": {"ENTITY_ID": "DEAL_TYPE"}})[0]["STATUS_ID"]
     first_source = ok(b24_emulator, "crm.status.list", {"filter": {"ENTITY_ID": "SOURCE"}})[0]["STATUS_ID"]
-    base = [c["CURRENCY"] for c in ok(b24_emulator, "crm.currency.list") if c["BASE"] == "Y"][0]
+    base = next(c["CURRENCY"] for c in ok(b24_emulator, "crm.currency.list") if c["BASE"] == "Y")
     day = today(b24_emulator)
     assert deal["TITLE"] == f"Deal #{deal_id}"
     assert (deal["TYPE_ID"], deal["SOURCE_ID"], deal["CURRENCY_ID"]) == (first_type, first_source, base)
@@ -187,7 +187,10 @@ def test_delete_answers_true_and_the_deal_is_gone(b24_emulator: RunningEmulator)
 
 
 def test_form_encoded_add_with_php_brackets(b24_emulator: RunningEmulator) -> None:
-    body = "fields[TITLE]=Form%20deal&fields[OPPORTUNITY]=12.5&fields[CONTACT_IDS][]=0&params[REGISTER_SONET_EVENT]=N"
+    body = (
+        "fields[TITLE]=Form%20deal&fields[OPPORTUNITY]=12.5&fields[CONTACT_IDS][]=0"
+        "&params[REGISTER_SONET_EVENT]=N"
+    )
     response = b24_emulator.http.post(
         f"{b24_emulator.webhook_url}crm.deal.add",
         content=body,

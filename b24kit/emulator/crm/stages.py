@@ -8,6 +8,7 @@ from .entities import DEAL, LEAD, SMART_INVOICE, EntityType
 
 if TYPE_CHECKING:
     from b24kit.emulator.portal import Portal
+    from b24kit.emulator.store import Table
 
 STATUS_ID_MAX = 21  # docs: STATUS_ID is capped at 21 characters
 
@@ -134,6 +135,11 @@ def add_status(
     return row_id
 
 
+def category_table(portal: Portal, entity: EntityType) -> Table:
+    """Deal pipelines number on their own (as ``b_crm_deal_category``); the others share one table."""
+    return portal.table("crm_deal_categories" if entity.entity_type_id == DEAL else "crm_categories")
+
+
 def create_category(
     portal: Portal,
     entity: EntityType,
@@ -144,7 +150,7 @@ def create_category(
     category_id: int | None = None,
 ) -> dict[str, Any]:
     """A new pipeline with its default stages (``C{n}:`` / ``DT{type}_{n}:`` prefixed)."""
-    table = portal.table("crm_categories")
+    table = category_table(portal, entity)
     row: dict[str, Any] = {
         "entityTypeId": entity.entity_type_id,
         "name": name,
@@ -178,7 +184,7 @@ def create_category(
 
 
 def categories(portal: Portal, entity: EntityType) -> list[dict[str, Any]]:
-    rows = [r for r in portal.table("crm_categories") if r["entityTypeId"] == entity.entity_type_id]
+    rows = [r for r in category_table(portal, entity) if r["entityTypeId"] == entity.entity_type_id]
     return sorted(rows, key=lambda r: (r["sort"], r["id"]))
 
 
@@ -193,7 +199,7 @@ def default_category(portal: Portal, entity: EntityType) -> int:
 
 
 def category_exists(portal: Portal, entity: EntityType, category_id: int) -> bool:
-    row = portal.table("crm_categories").get(category_id)
+    row = category_table(portal, entity).get(category_id)
     return row is not None and row["entityTypeId"] == entity.entity_type_id
 
 

@@ -152,11 +152,20 @@ def add_userfield(portal: Portal, entity: EntityType, fields: dict[str, Any]) ->
     base = _lang_map(fields.get("LABEL"), dict.fromkeys(LANGS, ""))
     for key in LABEL_KEYS:
         row[key] = _lang_map(fields.get(key), base)
+    if user_type == "enumeration":
+        _checked(
+            [
+                {"XML_ID": str(i.get("XML_ID") or "").strip()}
+                for i in _listed(fields.get("LIST"))
+                if str(i.get("VALUE") or "").strip() and str(i.get("XML_ID") or "").strip()
+            ],
+            "value ",
+        )
     table = portal.table("userfields")
     uf_id = table.insert(row)
     row["ID"] = uf_id
     if user_type == "enumeration":
-        row["LIST"] = _checked(_with_defaults(row, _new_items(portal, uf_id, fields.get("LIST"))), "value ")
+        row["LIST"] = _with_defaults(row, _new_items(portal, uf_id, fields.get("LIST")))
     table.save(uf_id, row)
     return uf_id
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from b24kit.emulator import events
-from b24kit.emulator.crm import records, render, stages
+from b24kit.emulator.crm import records, render, stages, ufconfig
 from b24kit.emulator.crm.entities import EntityType, entity_by_type_id
 from b24kit.emulator.errors import RestError
 from b24kit.emulator.query import FieldRef, compile_query, flag, paginate, php_int
@@ -217,3 +217,29 @@ def type_delete(ctx: Ctx, p: Params) -> list[Any]:
         raise RestError(400, "ERROR_CORE", "Cannot delete a smart process type that has items")
     ctx.portal.table("crm_types").delete(type_id)
     return []
+
+
+# -- user fields of smart processes (userfieldconfig.*, module "crm") -------------------------------
+@method("userfieldconfig.add", scope="userfieldconfig")
+def ufconfig_add(ctx: Ctx, p: Params) -> dict[str, Any]:
+    ufconfig.require_crm_module(p.get("moduleid"))
+    return {"field": ufconfig.add(ctx.portal, p.mapping("field"))}
+
+
+@method("userfieldconfig.get", scope="userfieldconfig")
+def ufconfig_get(ctx: Ctx, p: Params) -> dict[str, Any]:
+    ufconfig.require_crm_module(p.get("moduleid"))
+    return {"field": ufconfig.render(ufconfig.find(ctx.portal, p.get("id"))[1])}
+
+
+@method("userfieldconfig.list", scope="userfieldconfig")
+def ufconfig_list(ctx: Ctx, p: Params) -> Listing:
+    ufconfig.require_crm_module(p.get("moduleid"))
+    fields = ufconfig.listed(ctx.portal, p.mapping("filter").get("entityId"))
+    return Listing({"fields": fields}, len(fields))
+
+
+@method("userfieldconfig.delete", scope="userfieldconfig")
+def ufconfig_delete(ctx: Ctx, p: Params) -> None:
+    ufconfig.require_crm_module(p.get("moduleid"))
+    ufconfig.remove(ctx.portal, p.get("id"))

@@ -32,7 +32,7 @@ def _pipelines(ctx: Ctx, p: Params) -> EntityType:
 
 def _category(ctx: Ctx, p: Params) -> tuple[EntityType, dict[str, Any]]:
     entity = _pipelines(ctx, p)
-    row = ctx.portal.table("crm_categories").get(php_int(p.get("id")))
+    row = stages.category_table(ctx.portal, entity).get(php_int(p.get("id")))
     if row is None or row["entityTypeId"] != entity.entity_type_id:
         raise RestError(400, "NOT_FOUND", "Element not found")
     return entity, row
@@ -73,7 +73,7 @@ def category_update(ctx: Ctx, p: Params) -> dict[str, Any]:
         row["name"] = str(fields["name"]).strip()[:255]
     if "sort" in fields:
         row["sort"] = max(php_int(fields["sort"]), 0)
-    table = ctx.portal.table("crm_categories")
+    table = stages.category_table(ctx.portal, entity)
     if (
         entity.entity_type_id != DEAL
         and flag(fields.get("isDefault", "N")) == "Y"
@@ -99,7 +99,7 @@ def category_delete(ctx: Ctx, p: Params) -> None:
         if deal:
             raise RestError(400, "0", f"Deals related to the funnel {row['name']} found")
         raise RestError(400, "BX_ERROR", "Elements related to the funnel found")
-    ctx.portal.table("crm_categories").delete(int(row["id"]))
+    stages.category_table(ctx.portal, entity).delete(int(row["id"]))
     statuses_table = ctx.portal.table("crm_statuses")
     wanted = entity.stage_entity(int(row["id"]))
     for rid in [rid for rid, s in statuses_table.rows.items() if s["ENTITY_ID"] == wanted]:
