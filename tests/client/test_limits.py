@@ -93,7 +93,8 @@ def test_operating_time_is_respected_before_the_portal_blocks(emulator, clock: E
 
     assert run(calls()) == ["1", "2", "3", "4", "5"]
     assert stats(emulator).get("status_429", 0) == 0
-    assert [round(s) for s in clock.slept if s > 1] == [601]
+    waits = [s for s in clock.slept if s > 1]
+    assert len(waits) == 1 and 600 <= waits[0] <= 602  # until operating_reset_at (+1 s slack)
 
 
 def test_a_429_without_a_reset_time_waits_for_the_last_reported_one(emulator, clock: EmulatorClock):
