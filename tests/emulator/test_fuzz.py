@@ -111,6 +111,16 @@ def test_wrong_types_are_answered_without_a_server_error(b24_emulator, method, p
     check(b24_emulator.http.post(f"{b24_emulator.webhook_url}{method}", json=params))
 
 
+def test_keys_that_look_numeric_but_are_not_php_integers(b24_emulator):
+    form = "fields[TITLE]=t&fields[PHONE][²][VALUE]=1&fields[PHONE][05][VALUE]=2&fields[PHONE][][VALUE]=3"
+    check(post(b24_emulator, "crm.deal.add", form, "application/x-www-form-urlencoded"))
+    phones = b24_emulator.admin("calls?method=crm.deal.add")[-1]["params"]["fields"]["PHONE"]
+    assert phones == {"²": {"VALUE": "1"}, "05": {"VALUE": "2"}, "0": {"VALUE": "3"}}
+    cmd = {"a": "crm.deal.list?select[]=ID", "b": "crm.deal.get?id=$result[a][²][ID]"}
+    check(b24_emulator.http.post(f"{b24_emulator.webhook_url}batch", json={"cmd": cmd}))
+    assert check(b24_emulator.http.post("/rest/²/secret/profile", json={}))["error"] == "NO_AUTH_FOUND"
+
+
 def test_oversized_batches_and_hostile_commands(b24_emulator):
     cmd = {f"c{i}": "crm.deal.list?filter[%3E%3EID]=1&select[][]=x&order=DESC" for i in range(120)}
     cmd["nested"] = "batch?cmd[a]=batch"
@@ -198,10 +208,20 @@ raw_bodies = st.tuples(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(request=requests)
-def test_fuzzed_requests_never_fail_the_server(b24_emulator, caplog, request):
+@given(request=requests, route=st.sampled_from(["webhook", "oauth", "unknown token", "wrong secret"]))
+def test_fuzzed_requests_never_fail_the_server(b24_emulator, caplog, request, route):
     method, data, encoding = request
     url = f"{b24_emulator.webhook_url}{method}"
+    if route == "wrong secret":
+        url = f"{b24_emulator.base_url}/rest/1/wrong/{method}"
+    elif route != "webhook":
+        url = f"{b24_emulator.base_url}/rest/{method}"
+        token = "no-such-token"
+        if route == "oauth":
+            token = b24_emulator.admin("apps", {"client_id": "local.fuzz", "client_secret": "s"})[
+                "access_token"
+            ]
+        data = {**data, "auth": token}
     http = b24_emulator.http
     with caplog.at_level(logging.ERROR, logger="b24kit.emulator"):
         if encoding == "json":
