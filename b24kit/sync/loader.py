@@ -330,16 +330,22 @@ def _capability_issues(
     writes = side == "target" or profile.direction == "two_way"
     reads = side == "source" or profile.direction == "two_way"
     needed = [c for c in ("read",) if reads] + [c for c in ("fetch", "lookup", "write") if writes]
-    if spec.cursor is not None:
-        needed.append("incremental")
-    for cap in needed:
-        if cap not in caps:
-            yield _issue(
-                doc,
-                (side, "connector"),
-                f"connector {spec.connector!r} cannot {_VERBS[cap]}, which this profile needs as its {side}",
-                "choose another connector or direction" if cap != "incremental" else "remove `cursor`",
-            )
+    lacking = [c for c in needed if c not in caps]
+    if lacking:
+        verbs = ", ".join(_VERBS[c] for c in lacking)
+        yield _issue(
+            doc,
+            (side, "connector"),
+            f"connector {spec.connector!r} cannot {verbs}, which this profile needs as its {side}",
+            "choose another connector or direction",
+        )
+    if spec.cursor is not None and "incremental" not in caps:
+        yield _issue(
+            doc,
+            (side, "connector"),
+            f"connector {spec.connector!r} cannot read incrementally",
+            "remove `cursor`",
+        )
 
 
 _VERBS = {

@@ -14,6 +14,20 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from b24kit.errors import ConfigError
 
 Path: TypeAlias = tuple[str | int, ...]
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false; ``yes``, ``no``, ``on``, ``off`` stay text (``NO`` is Norway)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
 _ENV = re.compile(r"\$(\$?)\{([^}]*)\}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -42,7 +56,7 @@ def parse_yaml(text: str, *, source: str, env: Mapping[str, str]) -> Document:
     string is replaced by ``env[NAME]``; ``$${`` writes a literal ``${``.
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

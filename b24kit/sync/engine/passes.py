@@ -218,10 +218,7 @@ class Pass:
             run.store.note_pending(
                 run.profile.name,
                 run.run_id,
-                [
-                    Pending(decided[int(c.key)][0].id or "", side, c.op, c.id)
-                    for c in changes
-                ],
+                [Pending(decided[int(c.key)][0].id or "", side, c.op, c.id) for c in changes],
             )
             io = run.ios[side]
             for result in io.write(io.entity, changes):

@@ -80,12 +80,20 @@ class MatchSpec(Spec):
     )
 
 
+def _percent_schema(schema: dict[str, Any]) -> None:
+    schema.setdefault("anyOf", []).insert(0, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"})
+
+
 class DeleteGuard(Spec):
     """Stop the delete phase when it would touch more records than this (either limit trips it)."""
 
     max_count: int | None = Field(100, ge=0, description="Most records one run may delete or deactivate.")
     max_share: float | None = Field(
-        None, ge=0, le=1, description="Largest share (0..1, or '10%') of linked records one run may touch."
+        None,
+        ge=0,
+        le=1,
+        description="Largest share (0..1, or '10%') of linked records one run may touch.",
+        json_schema_extra=_percent_schema,
     )
 
     @field_validator("max_share", mode="before")
@@ -133,7 +141,9 @@ class DeletesSpec(Spec):
 class ProtectedSpec(Spec):
     """Target records the sync never updates, deactivates or deletes."""
 
-    ids: tuple[str, ...] = Field((), description="Target record ids.")
+    ids: tuple[str, ...] = Field(
+        (), description="Target record ids.", json_schema_extra={"items": {"type": ["string", "integer"]}}
+    )
     match_any: tuple[Condition, ...] = Field(
         (), description="A target record matching any of these is protected."
     )
