@@ -94,8 +94,9 @@ def test_two_way_with_owners_cursors_deletes_protection_and_triggers():
         conflict: source
         mode: update
         match:
-          keys: [{source: email, target: EMAIL, normalise: email}, {source: tel, target: PHONE, normalise: phone,
-                  phone_region: DE}]
+          keys:
+            - {source: email, target: EMAIL, normalise: email}
+            - {source: tel, target: PHONE, normalise: phone, phone_region: DE}
           on_ambiguous: first
         fields:
           NAME: {from: name, owner: target}
@@ -114,7 +115,10 @@ def test_two_way_with_owners_cursors_deletes_protection_and_triggers():
           events:
             - {event: ONCRMCONTACTADD}
             - event: ONCRMDEALUPDATE
-              when: [{field: STAGE_ID, in: [WON, LOSE]}, {field: STAGE_ID, changed: true}, {field: X, empty: false}]
+              when:
+                - {field: STAGE_ID, in: [WON, LOSE]}
+                - {field: STAGE_ID, changed: true}
+                - {field: X, empty: false}
         batch_size: 25
     """)
     assert p.direction == "two_way" and p.conflict == "source" and p.mode == "update"
