@@ -106,6 +106,7 @@ def test_list_filters_multifields_by_exact_value_and_selects_them_explicitly(
     )
     assert [(c["NAME"], c["EMAIL"][0]["VALUE"]) for c in found] == [("B", "b@x.io")]
     assert ok(b24_emulator, "crm.contact.list", {"filter": {"%EMAIL": "x.io"}}) == []
+    assert "EMAIL" in ok(b24_emulator, "crm.contact.get", {"id": found[0]["ID"]})
     default = ok(b24_emulator, "crm.contact.list", {})
     assert all("EMAIL" not in c and "PHONE" not in c for c in default)  # '*' leaves multifields out
     starred = ok(b24_emulator, "crm.contact.list", {"select": ["*", "EMAIL"]})

@@ -106,10 +106,13 @@ class LegacyPlan:
 def legacy_plan(portal: Portal, entity: EntityType, select: list[Any] | None) -> LegacyPlan:
     """``select=None`` (a ``get``): every field with multifields; ``[]``: ``*`` plus ``UF_*``."""
     names = None if select is None else [str(s).strip().upper() for s in select if str(s).strip()]
-    key = ("legacy", entity.entity_type_id, portal.table("userfields").version, tuple(names or ["<get>"]))
+    version = (portal.table("userfields").version, portal.table("crm_types").version)
+    key = (entity.entity_type_id, entity.type_id, version, None if names is None else tuple(names))
     cache: dict[Any, LegacyPlan] = portal.memo.setdefault("render_plans", {})
     plan = cache.get(key)
     if plan is None:
+        if len(cache) > 256:
+            cache.clear()
         plan = cache[key] = _legacy_plan(portal, entity, names)
     return plan
 
