@@ -144,7 +144,10 @@ def test_unknown_methods_and_wrong_secrets(b24_emulator):
 
 # -- hypothesis fuzz --------------------------------------------------------------------------
 
-NAMES = ["id", "ID", "fields", "filter", "select", "order", "start", "cmd", "halt", "params", "entityTypeId"]
+NAMES = [
+    *("id", "ID", "fields", "filter", "select", "order", "start", "cmd", "halt", "params"),
+    *("entityTypeId", "taskId", "IBLOCK_ID", "ELEMENT_ID", "USER_ID"),
+]
 FIELDS = ["TITLE", "ID", "STAGE_ID", "OPPORTUNITY", "CONTACT_IDS", "PHONE", "UF_CRM_1", "title", "id"]
 OPS = ["", "=", "!", ">", ">=", "<", "<=", "@", "!@", "%", "=%", "!%", "><"]
 
@@ -155,7 +158,19 @@ scalars = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=30),
     st.sampled_from(
-        ["$result[a][0][ID]", "Y", "N", "-1", "0", "*", "UF_*", "DESC", "2024-05-01T10:00:00+03:00"]
+        [
+            "$result[a][0][ID]",
+            "Y",
+            "N",
+            "-1",
+            "0",
+            "²",
+            "05",
+            "*",
+            "UF_*",
+            "DESC",
+            "2024-05-01T10:00:00+03:00",
+        ]
     ),
 )
 keys = st.one_of(

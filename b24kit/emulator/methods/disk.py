@@ -139,7 +139,7 @@ def storage_get(ctx: Ctx, p: Params) -> Any:
     raw = p.get("id")
     if raw in (None, ""):
         raise _argument(0)
-    if not str(raw).strip().isdigit():
+    if not (str(raw).strip().isascii() and str(raw).strip().isdigit()):
         return None  # docs: "Returns null if id is not a number"
     storage = ctx.portal.table("disk_storages").get(int(str(raw).strip()))
     if storage is None:
