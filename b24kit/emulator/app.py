@@ -87,6 +87,18 @@ def envelope(result: Any, total: int | None, nxt: int | None, time: dict[str, An
     return dump(body)
 
 
+async def stall_if_injected(portal: Portal, name: str, params: dict[str, Any]) -> None:
+    """Wait out an injected timeout for this method (or one of a batch's commands)."""
+    methods = [name, *batch_methods(params)] if name == "batch" else [name]
+    stall = portal.faults.take_timeout(methods)
+    if stall is None:
+        return
+    generation = portal.generation
+    await asyncio.sleep(stall.delay)
+    if portal.generation != generation:  # a stale call must not touch the new portal
+        raise RestError(500, "INTERNAL_SERVER_ERROR", "The portal was reset during the call")
+
+
 async def handle_rest(portal: Portal, scope: Scope, receive: Receive) -> tuple[int, bytes]:
     """Answer one ``/rest/...`` request: ``(status, JSON body)``; never raises."""
     portal.stats["requests"] += 1
@@ -98,13 +110,7 @@ async def handle_rest(portal: Portal, scope: Scope, receive: Receive) -> tuple[i
             params.pop(key, None)
         portal.check_bucket()
         if portal.faults.pending:
-            methods = [name, *batch_methods(params)] if name == "batch" else [name]
-            stall = portal.faults.take_timeout(methods)
-            if stall is not None:
-                generation = portal.generation
-                await asyncio.sleep(stall.delay)
-                if portal.generation != generation:  # a stale call must not touch the new portal
-                    raise RestError(500, "INTERNAL_SERVER_ERROR", "The portal was reset during the call")
+            await stall_if_injected(portal, name, params)
         outcome = portal.execute(caller, name, params)
     except RestError as exc:
         return _failed(portal, exc)
