@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -55,6 +55,12 @@ class PortalSettings(BaseModel):
     verify_tls: bool | str = True
     retries: int = Field(6, ge=1)
 
+    @field_validator("limits", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        """YAML reads a bare ``off`` as ``False``."""
+        return "off" if value is False else value
+
     @property
     def kind(self) -> str:
         return self.auth or ("oauth" if self.client_id else "webhook")
@@ -78,7 +84,9 @@ class PortalSettings(BaseModel):
         if self.kind == "webhook":
             return WebhookAuth(self.url)
         if not self.client_id or self.client_secret is None:
-            raise ConfigError("an OAuth portal needs client_id and client_secret", field=f"portals.{name}")
+            raise ConfigError(
+                "an OAuth portal needs client_id and client_secret", field=f"portals.{name}.auth"
+            )
         store_path = self.token_store or base_dir / ".b24kit-tokens.json"
         return OAuthAuth(
             endpoint=self.url,
@@ -157,7 +165,20 @@ class Settings(BaseSettings):
                 source=str(self.source) if self.source else None,
                 field="portals",
             )
-        return found.client_config(name, base_dir)
+        try:
+            return found.client_config(name, base_dir)
+        except ConfigError as exc:
+            field = (
+                exc.field
+                if exc.field and exc.field.startswith("portals.")
+                else f"portals.{name}.{exc.field or 'url'}"
+            )
+            raise ConfigError(
+                exc.message,
+                source=str(self.source) if self.source else None,
+                field=field,
+                suggestion=exc.suggestion,
+            ) from None
 
 
 def config_path(path: str | os.PathLike[str] | None = None) -> Path | None:

@@ -267,7 +267,7 @@ class BatchError(B24Error):
     ``results`` holds what the others returned."""
 
     def __init__(
-        self, errors: dict[str, ApiError | TransportError], results: dict[str, Any] | None = None
+        self, errors: dict[Any, ApiError | TransportError], results: dict[Any, Any] | None = None
     ) -> None:
         self.errors = errors
         self.results = results or {}

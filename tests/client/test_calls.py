@@ -43,12 +43,18 @@ def test_batch_reports_each_failed_command_and_keeps_the_others(emulator):
     seed_deals(emulator, 2)
     with Client(config(emulator)) as b24:
         result = b24.batch(
-            [Command("crm.deal.get", {"id": 1}), Command("crm.deal.get", {"id": 404}), Command("crm.deal.get", {"id": 2})]
+            [
+                Command("crm.deal.get", {"id": 1}),
+                Command("crm.deal.get", {"id": 404}),
+                Command("crm.deal.get", {"id": 2}),
+            ]
         )
     assert list(result.results) == ["0", "2"] and result.results["2"]["ID"] == "2"
     error = result.errors["1"]
     assert isinstance(error, NotFound) and (error.method, error.status, error.description) == (
-        "crm.deal.get", None, "Not found"
+        "crm.deal.get",
+        None,
+        "Not found",
     )
     with pytest.raises(BatchError) as raised:
         result.raise_for_errors()
@@ -104,7 +110,9 @@ def test_a_batch_that_keeps_failing_gives_every_command_the_error(emulator):
     emulator.admin("faults", {"method": "batch", "error": "QUERY_LIMIT_EXCEEDED", "times": 50})
     with Client(config(emulator, retry=fast_retry())) as b24:
         result = b24.batch({"x": Command("profile"), "y": Command("profile")})
-    assert set(result.errors) == {"x", "y"} and all(isinstance(e, QueryLimitExceeded) for e in result.errors.values())
+    assert set(result.errors) == {"x", "y"} and all(
+        isinstance(e, QueryLimitExceeded) for e in result.errors.values()
+    )
 
 
 def test_batch_accepts_only_commands(emulator):

@@ -53,7 +53,12 @@ from .conftest import config, fast_retry, seed_deals, stats
 def test_class_by_code_then_status(status, code, description, expected):
     error = api_error(status, {"error": code, "error_description": description}, "some.method")
     assert type(error) is expected
-    assert (error.code, error.description, error.status, error.method) == (code, description, status, "some.method")
+    assert (error.code, error.description, error.status, error.method) == (
+        code,
+        description,
+        status,
+        "some.method",
+    )
 
 
 def test_limits_and_server_errors_are_retriable_the_rest_are_not():
@@ -68,7 +73,9 @@ def test_overload_was_refused_so_it_was_not_applied_but_a_500_may_have_been():
 
 
 def test_reset_time_read_from_the_description():
-    error = api_error(429, {"error": "OPERATION_TIME_LIMIT", "error_description": "blocked. Reset at 1795358835"}, "m")
+    error = api_error(
+        429, {"error": "OPERATION_TIME_LIMIT", "error_description": "blocked. Reset at 1795358835"}, "m"
+    )
     assert isinstance(error, OperationTimeLimit) and error.reset_at == 1795358835.0
 
 
@@ -82,7 +89,11 @@ def test_errors_pickle_with_their_attributes():
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is OperationTimeLimit and isinstance(copy, B24Error)
     assert (copy.code, copy.status, copy.method, copy.reset_at, str(copy)) == (
-        "OPERATION_TIME_LIMIT", 429, "m", 1700000000.0, str(error)
+        "OPERATION_TIME_LIMIT",
+        429,
+        "m",
+        1700000000.0,
+        str(error),
     )
 
 
@@ -100,7 +111,9 @@ def test_message_names_method_text_code_and_status():
         ("app.info", {}, AccessDenied, "ACCESS_DENIED", 400),
     ],
 )
-def test_portal_errors_over_http_keep_code_description_status_method(emulator, method, params, expected, code, status):
+def test_portal_errors_over_http_keep_code_description_status_method(
+    emulator, method, params, expected, code, status
+):
     with Client(config(emulator)) as b24, pytest.raises(expected) as raised:
         b24.call(method, params)
     error = raised.value

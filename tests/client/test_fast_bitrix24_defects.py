@@ -26,7 +26,12 @@ def test_4xx_error_body_lost_by_fast_bitrix24_kept_by_b24kit(emulator):
     with Client(config(emulator)) as b24, pytest.raises(NotFound) as ours:
         b24.call("crm.deal.get", {"id": 999})
     error = ours.value
-    assert (error.code, error.description, error.status, error.method) == ("", "Not found", 400, "crm.deal.get")
+    assert (error.code, error.description, error.status, error.method) == (
+        "",
+        "Not found",
+        400,
+        "crm.deal.get",
+    )
 
 
 def test_operation_time_limit_raised_by_fast_bitrix24_waited_out_by_b24kit(emulator, clock):

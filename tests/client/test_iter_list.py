@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote
 
 from b24kit.client import Client, Limits
@@ -10,7 +12,7 @@ from b24kit.client import Client, Limits
 from .conftest import EmulatorClock, client, config, http_calls, run, seed_deals
 
 
-def ids_of(rows):
+def ids_of(rows: Iterable[dict[str, Any]]) -> list[int]:
     return [int(r["ID"]) for r in rows]
 
 
@@ -45,7 +47,9 @@ def test_filters_are_kept_including_an_own_id_bound(emulator):
     for deal_id in range(1, 401, 3):
         emulator.portal.call("crm.deal.update", {"id": deal_id, "fields": {"STAGE_ID": "WON"}})
     with Client(config(emulator, "off")) as b24:
-        rows = list(b24.iter_list("crm.deal.list", {"FILTER": {"STAGE_ID": "WON", ">ID": 100}, "SELECT": ["ID"]}))
+        rows = list(
+            b24.iter_list("crm.deal.list", {"FILTER": {"STAGE_ID": "WON", ">ID": 100}, "SELECT": ["ID"]})
+        )
     assert ids_of(rows) == [i for i in range(1, 401, 3) if i > 100]
 
 
@@ -78,7 +82,9 @@ def test_a_custom_order_pages_with_start_next_fifty_pages_per_request(emulator):
         rows = list(b24.iter_list("crm.deal.list", {"order": {"OPPORTUNITY": "DESC"}, "select": ["ID"]}))
     assert ids_of(rows) == list(range(260, 0, -1))
     assert len(http_calls(emulator, "crm.deal.list")) == 1 and len(http_calls(emulator, "batch")) == 1
-    starts = sorted(int(v.rsplit("start=", 1)[1]) for v in http_calls(emulator, "batch")[0]["params"]["cmd"].values())
+    starts = sorted(
+        int(v.rsplit("start=", 1)[1]) for v in http_calls(emulator, "batch")[0]["params"]["cmd"].values()
+    )
     assert starts == [50, 100, 150, 200, 250]
 
 

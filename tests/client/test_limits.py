@@ -45,7 +45,10 @@ def test_bucket_reserves_burst_then_paces_at_the_drain_rate():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(min_value=0, max_value=3), min_size=1, max_size=150), st.sampled_from([(50, 2.0), (250, 5.0)]))
+@given(
+    st.lists(st.floats(min_value=0, max_value=3), min_size=1, max_size=150),
+    st.sampled_from([(50, 2.0), (250, 5.0)]),
+)
 def test_requests_sent_at_reserved_times_never_overflow_the_portal_bucket(gaps, preset):
     """Whatever the callers' timing, the portal's own bucket (counting on arrival) stays <= burst."""
     burst, rate = preset
@@ -77,7 +80,9 @@ def test_operating_gate_blocks_a_method_near_its_budget_until_the_reset():
 def test_operating_gate_translates_portal_time_through_the_clock_skew():
     clock = StepClock()
     gate = OperatingGate(Limits(operating_limit=10, operating_headroom=0), clock)
-    gate.observe("m", {"operating": 11.0, "operating_reset_at": 5600, "finish": 5000.0})  # portal 4000 s ahead
+    gate.observe(
+        "m", {"operating": 11.0, "operating_reset_at": 5600, "finish": 5000.0}
+    )  # portal 4000 s ahead
     assert gate.delay(["m"]) == pytest.approx(601.0)
 
 

@@ -108,7 +108,7 @@ trees = st.recursive(
 def test_nested_params_survive_a_php_round_trip(params):
     """What build_query writes, PHP-style parsing (the emulator's) reads back as the same strings."""
 
-    def as_text(value):
+    def as_text(value: object) -> object:
         if isinstance(value, dict):
             return {k: as_text(v) for k, v in value.items()}
         return normalize(value) if isinstance(value, bool) else str(value)
