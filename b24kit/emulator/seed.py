@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     from .portal import Portal
 
 CURRENCIES = [
-    {"CURRENCY": "RUB", "AMOUNT_CNT": 1, "AMOUNT": "1.0000", "BASE": "Y", "SORT": 100, "FULL_NAME": "Russian Ruble"},
-    {"CURRENCY": "USD", "AMOUNT_CNT": 1, "AMOUNT": "90.0000", "BASE": "N", "SORT": 200, "FULL_NAME": "US Dollar"},
+    {"CURRENCY": "RUB", "AMOUNT_CNT": 1, "AMOUNT": "1.0000", "BASE": "Y", "SORT": 100,
+     "FULL_NAME": "Russian Ruble"},
+    {"CURRENCY": "USD", "AMOUNT_CNT": 1, "AMOUNT": "90.0000", "BASE": "N", "SORT": 200,
+     "FULL_NAME": "US Dollar"},
     {"CURRENCY": "EUR", "AMOUNT_CNT": 1, "AMOUNT": "98.0000", "BASE": "N", "SORT": 300, "FULL_NAME": "Euro"},
 ]
 
@@ -141,7 +143,8 @@ def demo_data(portal: Portal) -> None:
     if inn_field is None:
         from .crm.userfields import add_userfield
 
-        add_userfield(portal, STATIC[COMPANY], {"FIELD_NAME": "INN", "USER_TYPE_ID": "string", "LABEL": "INN"})
+        inn_definition = {"FIELD_NAME": "INN", "USER_TYPE_ID": "string", "LABEL": "INN"}
+        add_userfield(portal, STATIC[COMPANY], inn_definition)
     company_ids = []
     for index, (title, inn) in enumerate(_COMPANIES):
         company_ids.append(
@@ -165,10 +168,13 @@ def demo_data(portal: Portal) -> None:
             records.create(
                 ctx, STATIC[CONTACT],
                 {
-                    "NAME": first, "LAST_NAME": last, "POST": rng.choice(["Директор", "Бухгалтер", "Менеджер"]),
+                    "NAME": first, "LAST_NAME": last,
+                    "POST": rng.choice(["Директор", "Бухгалтер", "Менеджер"]),
                     "COMPANY_ID": company_ids[index % len(company_ids)],
                     "ASSIGNED_BY_ID": users[index % len(users)],
-                    "PHONE": [{"VALUE": f"+7916{2000000 + index * 104729 % 8000000:07d}", "VALUE_TYPE": "MOBILE"}],
+                    "PHONE": [
+                        {"VALUE": f"+7916{2000000 + index * 104729 % 8000000:07d}", "VALUE_TYPE": "MOBILE"}
+                    ],
                     "EMAIL": [{"VALUE": f"contact{index + 1}@mail.example", "VALUE_TYPE": "WORK"}],
                 },
                 camel=False,
@@ -180,7 +186,8 @@ def demo_data(portal: Portal) -> None:
         records.create(
             ctx, STATIC[DEAL],
             {
-                "TITLE": f"Поставка №{1000 + index}", "STAGE_ID": rng.choice(stage_ids[:5] * 3 + stage_ids[5:]),
+                "TITLE": f"Поставка №{1000 + index}",
+                "STAGE_ID": rng.choice(stage_ids[:5] * 3 + stage_ids[5:]),
                 "OPPORTUNITY": rng.randrange(50, 2000) * 1000, "CURRENCY_ID": "RUB",
                 "COMPANY_ID": company, "CONTACT_ID": contact_ids[index % len(contact_ids)],
                 "ASSIGNED_BY_ID": users[index % len(users)],

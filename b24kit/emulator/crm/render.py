@@ -17,7 +17,8 @@ from .entities import EntityType
 from .fields import FieldDef
 from .multifields import aliases, fm_view
 from .records import field_map, parent_field, resolve
-from .userfields import label, uf_rows
+from .ufschema import label
+from .userfields import uf_rows
 from .values import MONEY_FIELDS, render_date, render_item, render_legacy
 
 if TYPE_CHECKING:

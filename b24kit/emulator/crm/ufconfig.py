@@ -8,7 +8,8 @@ from b24kit.emulator.errors import RestError
 from b24kit.emulator.query import php_int
 
 from .entities import EntityType, all_entities
-from .userfields import LABEL_KEYS, add_userfield, delete_userfield, require_uf, uf_rows
+from .ufschema import LABEL_KEYS
+from .userfields import add_userfield, delete_userfield, require_uf, uf_rows
 
 if TYPE_CHECKING:
     from b24kit.emulator.portal import Portal

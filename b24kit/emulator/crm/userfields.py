@@ -15,83 +15,19 @@ from b24kit.emulator.query import FieldRef, compile_query, flag, matching_ids, p
 
 from .entities import EntityType
 from .fields import FieldDef
+from .ufschema import (
+    LABEL_KEYS,
+    LANGS,
+    USER_TYPES,
+    label,
+    lang_map,
+    settings_for,
+    show_filter,
+)
 
 if TYPE_CHECKING:
     from b24kit.emulator.portal import Portal
 
-USER_TYPES = {
-    "string",
-    "integer",
-    "double",
-    "boolean",
-    "datetime",
-    "date",
-    "money",
-    "url",
-    "address",
-    "enumeration",
-    "file",
-    "employee",
-    "crm_status",
-    "iblock_section",
-    "iblock_element",
-    "crm",
-}
-LANGS = (
-    "ar",
-    "br",
-    "de",
-    "en",
-    "fr",
-    "hi",
-    "id",
-    "in",
-    "it",
-    "ja",
-    "kz",
-    "la",
-    "ms",
-    "pl",
-    "ru",
-    "sc",
-    "tc",
-    "th",
-    "tr",
-    "ua",
-    "vn",
-)
-LABEL_KEYS = ("EDIT_FORM_LABEL", "LIST_COLUMN_LABEL", "LIST_FILTER_LABEL", "ERROR_MESSAGE", "HELP_MESSAGE")
-_IBLOCK = {
-    "IBLOCK_TYPE_ID": "",
-    "IBLOCK_ID": 0,
-    "DEFAULT_VALUE": "",
-    "DISPLAY": "LIST",
-    "LIST_HEIGHT": 1,
-    "ACTIVE_FILTER": "N",
-}
-DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
-    "string": {"SIZE": 20, "ROWS": 1, "REGEXP": "", "MIN_LENGTH": 0, "MAX_LENGTH": 0, "DEFAULT_VALUE": ""},
-    "integer": {"SIZE": 20, "MIN_VALUE": 0, "MAX_VALUE": 0, "DEFAULT_VALUE": None},
-    "double": {"PRECISION": 2, "SIZE": 20, "MIN_VALUE": 0, "MAX_VALUE": 0, "DEFAULT_VALUE": None},
-    "boolean": {"DEFAULT_VALUE": 0, "DISPLAY": "CHECKBOX", "LABEL": ["", ""], "LABEL_CHECKBOX": ""},
-    "date": {"DEFAULT_VALUE": {"TYPE": "NONE", "VALUE": ""}},
-    "datetime": {"DEFAULT_VALUE": {"TYPE": "NONE", "VALUE": ""}, "USE_SECOND": "Y", "USE_TIMEZONE": "N"},
-    "enumeration": {"DISPLAY": "LIST", "LIST_HEIGHT": 1, "CAPTION_NO_VALUE": "", "SHOW_NO_VALUE": "Y"},
-    "url": {"POPUP": "Y", "SIZE": 20, "MIN_LENGTH": 0, "MAX_LENGTH": 0, "DEFAULT_VALUE": "", "ROWS": 1},
-    "file": {
-        "SIZE": 20,
-        "LIST_WIDTH": 0,
-        "LIST_HEIGHT": 0,
-        "MAX_SHOW_SIZE": 0,
-        "MAX_ALLOWED_SIZE": 0,
-        "EXTENSIONS": [],
-        "TARGET_BLANK": "Y",
-    },
-    "crm_status": {"ENTITY_TYPE": ""},
-    "iblock_section": _IBLOCK,
-    "iblock_element": _IBLOCK,
-}
-_CRM_BINDINGS = ("LEAD", "CONTACT", "COMPANY", "DEAL")
 _NAME_RE = re.compile(r"^[A-Z0-9_]+$")
 _FILTERABLE = {
     "ID": "int",
@@ -142,16 +78,16 @@ def add_userfield(portal: Portal, entity: EntityType, fields: dict[str, Any]) ->
         "SORT": sort if sort > 0 else 100,
         "MULTIPLE": "N" if user_type == "boolean" else flag(fields.get("MULTIPLE", "N")),
         "MANDATORY": flag(fields.get("MANDATORY", "N")),
-        "SHOW_FILTER": _show_filter(fields.get("SHOW_FILTER", "N")),
+        "SHOW_FILTER": show_filter(fields.get("SHOW_FILTER", "N")),
         "SHOW_IN_LIST": flag(fields.get("SHOW_IN_LIST", "N")),
         "EDIT_IN_LIST": flag(fields.get("EDIT_IN_LIST", "Y")),
         "IS_SEARCHABLE": flag(fields.get("IS_SEARCHABLE", "N")),
-        "SETTINGS": _settings(user_type, fields.get("SETTINGS")),
+        "SETTINGS": settings_for(user_type, fields.get("SETTINGS")),
         "LIST": [],
     }
-    base = _lang_map(fields.get("LABEL"), dict.fromkeys(LANGS, ""))
+    base = lang_map(fields.get("LABEL"), dict.fromkeys(LANGS, ""))
     for key in LABEL_KEYS:
-        row[key] = _lang_map(fields.get(key), base)
+        row[key] = lang_map(fields.get(key), base)
     if user_type == "enumeration":
         _checked(
             [
@@ -168,36 +104,6 @@ def add_userfield(portal: Portal, entity: EntityType, fields: dict[str, Any]) ->
         row["LIST"] = _with_defaults(row, _new_items(portal, uf_id, fields.get("LIST")))
     table.save(uf_id, row)
     return uf_id
-
-
-def _show_filter(value: Any) -> str:
-    text = str(value).strip().upper()
-    if text in ("I", "E", "S", "N"):
-        return text
-    return "E" if flag(value) == "Y" else "N"
-
-
-def _settings(user_type: str, given: Any) -> dict[str, Any]:
-    settings = dict(DEFAULT_SETTINGS.get(user_type, {}))
-    if isinstance(given, dict):
-        settings.update(given)
-    if user_type == "boolean":
-        settings["DEFAULT_VALUE"] = 1 if php_int(settings.get("DEFAULT_VALUE")) >= 1 else 0
-    if user_type == "crm":
-        bindings = {k: flag(settings.get(k, "N")) for k in _CRM_BINDINGS}
-        if "Y" not in bindings.values():
-            bindings["LEAD"] = "Y"  # docs: with none of them given, binding to leads is enabled
-        settings.update(bindings)
-    return settings
-
-
-def _lang_map(value: Any, fallback: dict[str, str]) -> dict[str, str]:
-    """A label given as a string (every language) or a ``lang_map`` (others from ``fallback``)."""
-    if isinstance(value, dict):
-        return {lang: str(value.get(lang, fallback[lang]) or "") for lang in LANGS}
-    if value is None:
-        return dict(fallback)
-    return dict.fromkeys(LANGS, str(value))
 
 
 def _listed(value: Any) -> list[dict[str, Any]]:
@@ -257,17 +163,17 @@ def update_userfield(portal: Portal, entity: EntityType, uf_id: Any, fields: dic
         if key in fields:
             row[key] = flag(fields[key])
     if "SHOW_FILTER" in fields:
-        row["SHOW_FILTER"] = _show_filter(fields["SHOW_FILTER"])
+        row["SHOW_FILTER"] = show_filter(fields["SHOW_FILTER"])
     if "SORT" in fields and php_int(fields["SORT"]) > 0:
         row["SORT"] = php_int(fields["SORT"])
     if "XML_ID" in fields:
         row["XML_ID"] = None if fields["XML_ID"] in (None, "") else str(fields["XML_ID"])
     if isinstance(fields.get("SETTINGS"), dict):
-        row["SETTINGS"] = _settings(row["USER_TYPE_ID"], {**row["SETTINGS"], **fields["SETTINGS"]})
-    base = _lang_map(fields["LABEL"], dict.fromkeys(LANGS, "")) if "LABEL" in fields else None
+        row["SETTINGS"] = settings_for(row["USER_TYPE_ID"], {**row["SETTINGS"], **fields["SETTINGS"]})
+    base = lang_map(fields["LABEL"], dict.fromkeys(LANGS, "")) if "LABEL" in fields else None
     for key in LABEL_KEYS:
         if key in fields:
-            row[key] = _lang_map(fields[key], base or row[key])
+            row[key] = lang_map(fields[key], base or row[key])
         elif base is not None:
             row[key] = dict(base)
     if "LIST" in fields and row["USER_TYPE_ID"] == "enumeration":
@@ -366,49 +272,3 @@ def uf_row_by_name(portal: Portal, entity: EntityType, name: str) -> dict[str, A
         if row["FIELD_NAME"] == name:
             return row
     return None
-
-
-def label(row: dict[str, Any], key: str, language: str) -> str:
-    labels = row.get(key) or {}
-    if isinstance(labels, str):
-        return labels
-    return str(labels.get(language) or labels.get("en") or "")
-
-
-def render_userfield(row: dict[str, Any], lang: str | None = "*") -> dict[str, Any]:
-    """A ``userfield.get`` (``lang="*"``: language maps) or ``userfield.list`` row.
-
-    In lists the labels come only when the filter names a ``LANG`` (docs), as strings.
-    """
-    result: dict[str, Any] = {
-        "ID": str(row["ID"]),
-        "ENTITY_ID": row["ENTITY_ID"],
-        "FIELD_NAME": row["FIELD_NAME"],
-        "USER_TYPE_ID": row["USER_TYPE_ID"],
-        "XML_ID": row.get("XML_ID"),
-        "SORT": str(row["SORT"]),
-        "MULTIPLE": row["MULTIPLE"],
-        "MANDATORY": row["MANDATORY"],
-        "SHOW_FILTER": row["SHOW_FILTER"],
-        "SHOW_IN_LIST": row["SHOW_IN_LIST"],
-        "EDIT_IN_LIST": row["EDIT_IN_LIST"],
-        "IS_SEARCHABLE": row["IS_SEARCHABLE"],
-        "SETTINGS": row["SETTINGS"] or [],
-    }
-    for key in LABEL_KEYS:
-        if lang == "*":
-            result[key] = dict(row.get(key) or {})
-        elif lang is not None:
-            result[key] = (row.get(key) or {}).get(lang) or None
-    if row["USER_TYPE_ID"] == "enumeration":
-        result["LIST"] = [
-            {
-                "ID": str(item["ID"]),
-                "SORT": str(item["SORT"]),
-                "VALUE": item["VALUE"],
-                "DEF": item["DEF"],
-                "XML_ID": item["XML_ID"],
-            }
-            for item in row["LIST"]
-        ]
-    return result

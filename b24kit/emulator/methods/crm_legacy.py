@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from b24kit.emulator.crm import records, render, userfields
+from b24kit.emulator.crm import records, render, ufschema, userfields
 from b24kit.emulator.crm.entities import BY_LEGACY, EntityType
 from b24kit.emulator.errors import legacy_error
 from b24kit.emulator.query import compile_query, paginate
@@ -62,12 +62,12 @@ def _uf_add(entity: EntityType, ctx: Ctx, p: Params) -> int:
 
 def _uf_list(entity: EntityType, ctx: Ctx, p: Params) -> Listing:
     rows, lang = userfields.list_userfields(ctx.portal, entity, p.mapping("filter"), p.mapping("order"))
-    rendered = [userfields.render_userfield(row, lang) for row in rows]
+    rendered = [ufschema.render_userfield(row, lang) for row in rows]
     return Listing(rendered, len(rendered))
 
 
 def _uf_get(entity: EntityType, ctx: Ctx, p: Params) -> dict[str, Any]:
-    return userfields.render_userfield(userfields.require_uf(ctx.portal, entity, p.get("id")))
+    return ufschema.render_userfield(userfields.require_uf(ctx.portal, entity, p.get("id")))
 
 
 def _uf_update(entity: EntityType, ctx: Ctx, p: Params) -> bool:

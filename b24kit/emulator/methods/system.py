@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import RestError
-from ..registry import METHODS, Ctx, Params, method, scopes
+from b24kit.emulator.errors import RestError
+from b24kit.emulator.registry import METHODS, Ctx, Params, method, scopes
 
 
 @method("profile", scope="basic")
