@@ -36,9 +36,7 @@ def scope(ctx: Ctx, p: Params) -> list[str]:
 @method("methods", scope="basic")
 def methods(ctx: Ctx, p: Params) -> list[str]:
     wanted = p.get("scope")
-    return sorted(
-        name for name, spec in METHODS.items() if wanted in (None, "") or spec.scope == wanted
-    )
+    return sorted(name for name, spec in METHODS.items() if wanted in (None, "") or spec.scope == wanted)
 
 
 @method("method.get", scope="basic")
