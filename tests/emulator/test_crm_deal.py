@@ -150,6 +150,20 @@ def test_moving_to_a_final_stage_closes_the_deal(b24_emulator: RunningEmulator) 
     assert ok(b24_emulator, "crm.deal.get", {"id": deal_id})["STAGE_SEMANTIC_ID"] == "F"
 
 
+def test_empty_stage_or_pipeline_on_update_keeps_them(b24_emulator: RunningEmulator) -> None:
+    deal_id = ok(b24_emulator, "crm.deal.add", {"fields": {"STAGE_ID": "EXECUTING"}})
+    ok(b24_emulator, "crm.deal.update", {"id": deal_id, "fields": {"STAGE_ID": None, "TITLE": "t"}})
+    ok(
+        b24_emulator,
+        "crm.item.update",
+        {"entityTypeId": 2, "id": deal_id, "fields": {"categoryId": "", "stageId": ""}},
+    )
+    deal = ok(b24_emulator, "crm.deal.get", {"id": deal_id})
+    assert (deal["STAGE_ID"], deal["CATEGORY_ID"], deal["TITLE"]) == ("EXECUTING", "0", "t")
+    status, body = call(b24_emulator, "crm.deal.update", {"id": deal_id, "fields": {"STAGE_ID": "NO_SUCH"}})
+    assert (status, body["error"]) == (400, "")
+
+
 def test_stage_of_another_pipeline_decides_the_pipeline_on_add(b24_emulator: RunningEmulator) -> None:
     category = ok(b24_emulator, "crm.category.add", {"entityTypeId": 2, "fields": {"name": "Other"}})[
         "category"

@@ -205,6 +205,8 @@ def update(
     if legacy and entity.entity_type_id == DEAL:
         values = {f: v for f, v in values.items() if f.name != "CATEGORY_ID"}  # isImmutable
     stage_field = entity.stage_field
+    required = {stage_field, "CATEGORY_ID"}
+    values = {f: v for f, v in values.items() if not (f.name in required and v in (None, ""))}
     before_stage = row.get(stage_field) if stage_field else None
     before_category = row.get("CATEGORY_ID")
     new = dict(row)
