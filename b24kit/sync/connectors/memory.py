@@ -160,6 +160,13 @@ class MemoryOptions(BaseModel):
         ("PHONE", "EMAIL", "WEB", "IM"),
         description="Fields whose items are appended on update, as Bitrix does.",
     )
+    crash_after_writes: int | None = Field(
+        None, ge=0, description="Fault injection for tests: die around this write call (see `crash`)."
+    )
+    crash: Literal["before", "after"] = Field(
+        "before", description="Die before the next write call is applied, or right after applying it."
+    )
+    crash_exit: bool = Field(False, description="Die with os._exit(137), as a killed process would.")
 
 
 _COMPARERS = ("exact", "text", "phone", "email", "digits")
@@ -183,6 +190,8 @@ class MemoryConnector(ConnectorBase):
             if context is not None and not path.is_absolute():
                 path = context.base_dir / path
             self.store.load(path)
+        if options.crash_after_writes is not None:
+            self.store.crash = CrashPlan(options.crash_after_writes, options.crash, options.crash_exit)
 
     def describe(self, entity: str) -> Mapping[str, FieldInfo]:
         """The fields declared with ``store.schema[entity]`` (none declared: nothing to check)."""

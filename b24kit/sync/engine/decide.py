@@ -112,7 +112,7 @@ class Decider:
             raise FieldProblem("; ".join(problems))
         if reactivate:
             for name, value in self.profile.deletes.reactivate.items():
-                if not same(value, get_path(target.fields, name)):
+                if name not in writes.target_fields and not same(value, get_path(target.fields, name)):
                     writes.target_fields[name] = value
                     writes.changes.append(FieldChange("target", name, get_path(target.fields, name), value))
         if writes.target_fields:
@@ -164,7 +164,7 @@ class Decider:
                 return "source" if source_changed else None
             return "source" if source_changed or target_changed else None
         if not cf.to_target:
-            return "target" if target_changed else None
+            return "target" if source_changed or target_changed else None
         if not cf.to_source:
             return "source" if source_changed or target_changed else None
         if source_changed and not target_changed:
