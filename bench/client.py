@@ -110,7 +110,7 @@ def run_b24kit(url: str, updates: int, marker: str, limits: str) -> dict[str, An
     from b24kit.client import Client, Command
 
     with Client.from_url(url, limits=limits) as b24:
-        read, ids = 0, []
+        read, ids = 0, list[int]()
         for row in b24.iter_list("crm.deal.list", {"select": ["ID", "TITLE"]}):
             read += 1
             if wanted(int(row["ID"]), len(ids), updates):
@@ -150,7 +150,7 @@ def run_naive(url: str, updates: int, marker: str, limits: str) -> dict[str, Any
                 body: dict[str, Any] = response.json()
                 return body
 
-        read, ids, start = 0, [], 0
+        read, ids, start = 0, list[int](), 0
         while True:
             page = post("crm.deal.list", {"select": ["ID", "TITLE"], "order": {"ID": "ASC"}, "start": start})
             for row in page["result"]:
