@@ -207,6 +207,7 @@ def measure(admin: Admin, approach: str, updates: int, rate_limit: str = "cloud"
     outcome["requests"] = stats["requests"]
     outcome["503s"] = stats.get("status_503", 0)
     outcome["429s"] = stats.get("status_429", 0)
+    admin("limits", {"rate_limit": "off"})  # a bucket left full must not fail the check
     outcome["verified"] = admin.updated(marker)
     return outcome
 
@@ -220,7 +221,7 @@ def bucket_floor(requests: int) -> float:
 
 
 def row(name: str, o: dict[str, Any]) -> str:
-    head = f"  {name:<24}{o['requests']:>9}{o['503s']:>7}{o['wall']:>9.1f}s"
+    head = f"  {name:<31}{o['requests']:>9}{o['503s']:>7}{o['wall']:>9.1f}s"
     if "error" in o:
         return f"{head}   FAILED: {o['error']} (updated {o['verified']})"
     return (
@@ -232,7 +233,7 @@ def row(name: str, o: dict[str, Any]) -> str:
 def report(records: int, updates: int, results: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         f"\n{records:,} deals read, {updates:,} updated (emulator --rate-limit cloud: burst 50, then 2/s)",
-        f"  {'approach':<24}{'requests':>9}{'503s':>7}{'wall':>10}{'peak RSS':>12}{'growth':>12}",
+        f"  {'approach':<31}{'requests':>9}{'503s':>7}{'wall':>10}{'peak RSS':>12}{'growth':>12}",
     ]
     for name, outcome in results.items():
         lines.append(row(name, outcome))
