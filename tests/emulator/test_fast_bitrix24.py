@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -10,6 +12,16 @@ from aiohttp import ClientResponseError
 from fast_bitrix24 import Bitrix
 
 DEALS = 1_230
+
+
+@pytest.fixture(autouse=True)
+def event_loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """The loop the sync ``Bitrix`` runs on (it calls ``get_event_loop()``), closed afterwards."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def stage(i: int) -> str:
