@@ -103,8 +103,9 @@ def test_a_target_linked_to_another_record_is_not_taken(src, dst, state):
     sync(p, state)
     src.put("rows", {"name": "Ann 2", "email": "ann@x.ru", "phone": "", "title": ""}, id="z")
     report = sync(p, state)
-    (created,) = outcomes(report, "create")
-    assert created.source_id == "z" and len(dst.rows("contact")) == 2
+    (skipped,) = outcomes(report, "skip")
+    assert skipped.source_id == "z" and "already paired with a; not creating a duplicate" in skipped.reason
+    assert len(dst.rows("contact")) == 1
 
 
 def test_bad_records_fail_alone(src, dst, state):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -91,16 +92,26 @@ class _Sheet:
         try:
             self.sheet = _pick(self.workbook, path, entity)
             self.name = self.sheet.title
-            self.rows = self.sheet.iter_rows(min_row=options.header_row, values_only=True)
-            self.columns = self._header(next(self.rows, None))
+            self.stream = stream_rows(self.workbook, self.sheet)
+            self.rows = _after(self.stream, options.header_row)
+            first = next(self.rows, None)
+            self.columns = self._header(first[1] if first and first[0] == options.header_row else None)
+            if first and first[0] > options.header_row:
+                self.rows = itertools.chain([first], self.rows)
         except BaseException:
-            self.workbook.close()
+            self.close()
             raise
 
     def __enter__(self) -> _Sheet:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        stream = getattr(self, "stream", None)
+        if stream is not None:
+            stream.close()  # closes the sheet's zip member
         self.workbook.close()
 
     @property
@@ -169,14 +180,10 @@ class _Sheet:
         )
 
     def records(self) -> Iterator[Record]:
-        number = self.options.header_row
         width = len(self.columns)
         id_column = self.options.id_column
-        for values in self.rows:
-            number += 1
-            if values is None or all(
-                v is None or (isinstance(v, str) and not v.strip()) for v in values[:width]
-            ):
+        for number, values in self.rows:
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values[:width]):
                 continue
             fields: dict[str, Any] = {}
             problems = []
@@ -196,6 +203,86 @@ class _Sheet:
                 ref=f"row {number}",
                 problem="; ".join(problems) or None,
             )
+
+
+def _after(rows: Iterator[tuple[int, tuple[Any, ...]]], first: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    return (row for row in rows if row[0] >= first)
+
+
+def stream_rows(workbook: Any, sheet: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, cell values) for every row in the sheet XML, in constant memory.
+
+    openpyxl's own read-only iterator clears each row element but leaves it in the parsed tree,
+    which grows by ~90 bytes a row (~90 MB for a million rows); this loop drops each row from its
+    parent as soon as it is read, and reuses openpyxl's cell parser for typed values (dates by
+    number format, shared strings, booleans, errors).
+    """
+    try:
+        from openpyxl.worksheet._reader import ROW_TAG, WorkSheetParser
+        from openpyxl.xml.functions import iterparse
+
+        source = sheet._get_source()
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+    except (ImportError, AttributeError):  # pragma: no cover - another openpyxl layout: slower, still streams
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, tuple(row)
+        return
+    with source:
+        yield from _rows(parser, source, ROW_TAG, iterparse)
+
+
+def _rows(parser: Any, source: Any, row_tag: str, iterparse: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """Row by row with lxml (only row events reach Python), else with the standard library's parser."""
+    try:
+        from lxml import etree  # type: ignore[import-untyped]
+    except ImportError:  # pragma: no cover - lxml comes with zeep, a b24kit dependency
+        etree = None
+    counter = 0
+    if etree is not None:
+        for _, element in etree.iterparse(source, events=("end",), tag=row_tag, resolve_entities=False):
+            counter = _row_number(element, counter)
+            values = _row_values(parser, element, counter)
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+            yield counter, values
+        return
+    parent: Any = None
+    for event, element in iterparse(source, events=("start", "end")):
+        if event == "start":
+            if element.tag.endswith("}sheetData"):
+                parent = element
+            continue
+        if element.tag != row_tag:
+            continue
+        counter = _row_number(element, counter)
+        values = _row_values(parser, element, counter)
+        element.clear()
+        if parent is not None:
+            parent.remove(element)
+        yield counter, values
+
+
+def _row_number(element: Any, previous: int) -> int:
+    given = element.get("r")
+    return int(float(given)) if given else previous + 1
+
+
+def _row_values(parser: Any, element: Any, number: int) -> tuple[Any, ...]:
+    parser.row_counter, parser.col_counter = number, 0
+    cells = [parser.parse_cell(cell) for cell in element]
+    width = max((c["column"] for c in cells), default=0)
+    values: list[Any] = [None] * width
+    for cell in cells:
+        values[cell["column"] - 1] = cell["value"]
+    return tuple(values)
 
 
 def _plain(value: Any) -> Any:

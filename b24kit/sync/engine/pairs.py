@@ -179,7 +179,16 @@ class Matcher:
                 if c.id
                 and keys & set(normalise.keys_of(c.fields.get(theirs), key.normalise, key.phone_region))
             }
-            hits = {i: c for i, c in hits.items() if i not in self.claimed and self._free(taken.get(i), pair)}
+            free = {i: c for i, c in hits.items() if i not in self.claimed and self._free(taken.get(i), pair)}
+            if not free and hits:
+                other_id = min(hits)
+                owner = taken[other_id].source_id if other_id in taken else "another record in this batch"
+                pair.skip = (
+                    f"{mine}={sorted(keys)[0]} matches {other_id}, which is already paired with {owner}; "
+                    "not creating a duplicate"
+                )
+                continue
+            hits = free
             if not hits:
                 rest.append(pair)
             elif len(hits) > 1 and self.profile.match.on_ambiguous == "skip":

@@ -1,0 +1,13 @@
+"""Each built-in connector passes the connector contract (a third party's test file looks the same)."""
+
+from __future__ import annotations
+
+from b24kit.sync.connectors.memory import MemoryConnector
+from b24kit.testing.connectors import connector_contract
+
+TestMemoryContract = connector_contract(
+    MemoryConnector,
+    options={"store": "contract"},
+    entity="things",
+    sample={"NAME": "Ann", "EMAIL": "ann@x.ru"},
+)
