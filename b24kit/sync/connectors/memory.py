@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from b24kit.errors import ConfigError
 from b24kit.sync import normalise
 from b24kit.sync.connector import Capability, ConnectorBase, ConnectorContext, FieldInfo
 from b24kit.sync.records import Change, Record, Since, WriteResult
@@ -123,15 +124,21 @@ class MemoryStore:
         self.path = path
         if not path.exists():
             return
-        data = json.loads(path.read_text(encoding="utf-8"))
-        self.next_id = data["next_id"]
-        self.entities = data["entities"]
-        self.modified = {e: {i: _moment(m) for i, m in ms.items()} for e, ms in data["modified"].items()}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            self.next_id = data["next_id"]
+            self.entities = data["entities"]
+            self.modified = {e: {i: _moment(m) for i, m in ms.items()} for e, ms in data["modified"].items()}
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+            raise ConfigError(
+                "not a memory store file (JSON written by the memory connector)", source=str(path)
+            ) from None
 
 
 def _moment(text: str) -> datetime:
     moment = parse_datetime(text)
-    assert moment is not None
+    if moment is None:
+        raise ValueError(f"{text!r} is not a time")
     return moment
 
 

@@ -277,6 +277,9 @@ class Pass:
     def _report_closed(self, pair: Pair, batch: BatchCommit) -> None:
         action: Action = "fail" if pair.fail else "skip"
         reason = pair.fail or pair.skip or ""
+        if pair.id is None and self.side == "source" and not pair.driver.problem:
+            problem = self.run.decider.decide(pair.driver, None, None).problem
+            reason = f"{problem}; so {reason}" if problem else reason
         outcome = Outcome(action, pair.driver.label(), pair.source_id, pair.target_id, reason=reason)
         self.run.emit(outcome)
         batch.log.append(_log(outcome))
