@@ -6,14 +6,16 @@ Usage, in a test module::
     TestMine = connector_contract(MyConnector, options={"url": ...}, entity="things",
                                   sample={"NAME": "Ann", "EMAIL": "ann@example.com"})
 
-``options`` may be a function of pytest's ``tmp_path`` (file-based connectors build their fixture
-file there). Writable connectors get ``sample`` records created through ``write``; read-only ones
-must find at least one record in what ``options`` points at. Tests for capabilities a connector
+``options`` may be a function whose parameters name pytest fixtures (``tmp_path`` for a file-based
+connector's fixture file, ``b24_webhook_url`` for the running emulator). Writable connectors get
+``sample`` records created through ``write``; read-only ones must find at least one record in what
+``options`` points at. Tests for capabilities a connector
 does not declare are skipped.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from b24kit.sync.records import Change, Record, Since, WriteResult
 from b24kit.sync.values import get_path, is_empty
 
 KNOWN_CAPABILITIES = {"read", "incremental", "ordered", "fetch", "lookup", "write", "describe"}
-Options = Mapping[str, Any] | Callable[[Path], Mapping[str, Any]]
+Options = Mapping[str, Any] | Callable[..., Mapping[str, Any]]
 
 
 def connector_contract(
@@ -41,7 +43,7 @@ def connector_contract(
     """A pytest class of contract tests for ``cls``.
 
     Args:
-        options: the connector's options (or a function of ``tmp_path`` returning them).
+        options: the connector's options, or a function of pytest fixtures returning them.
         entity: the entity every test reads and writes.
         sample: fields of a record the tests create (writable connectors).
         update: fields an update changes (default: the first sample field with a new text value).
@@ -53,8 +55,12 @@ def connector_contract(
 
     class ConnectorContract:
         @pytest.fixture
-        def connector(self, tmp_path: Path) -> Iterator[Connector]:
-            given = options(tmp_path) if callable(options) else options
+        def connector(self, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Connector]:
+            if callable(options):
+                names = inspect.signature(options).parameters
+                given = options(**{name: request.getfixturevalue(name) for name in names})
+            else:
+                given = options
             instance = cls(cls.Options.model_validate(dict(given)), ConnectorContext(base_dir=tmp_path))
             yield instance
             instance.close()

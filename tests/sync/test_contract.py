@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from b24kit.sync.connectors.bitrix import BitrixConnector
 from b24kit.sync.connectors.memory import MemoryConnector
 from b24kit.testing.connectors import connector_contract
 
@@ -10,4 +11,12 @@ TestMemoryContract = connector_contract(
     options={"store": "contract"},
     entity="things",
     sample={"NAME": "Ann", "EMAIL": "ann@x.ru"},
+)
+
+
+TestBitrixContract = connector_contract(
+    BitrixConnector,
+    options=lambda b24_webhook_url: {"webhook": b24_webhook_url},
+    entity="contact",
+    sample={"NAME": "Ann", "LAST_NAME": "Lee"},
 )

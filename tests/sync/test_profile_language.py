@@ -17,7 +17,10 @@ from .conftest import profile
 
 HERE = Path(__file__).parent
 FUTURE = sorted((HERE / "profiles").glob("*.yaml"))
+EXAMPLES = sorted((HERE.parents[1] / "profiles").glob("*.yaml"))
 ENV = {
+    "TEST_PORTAL_WEBHOOK": "https://test.example.com/rest/1/x/",
+    "PRODUCTION_PORTAL_WEBHOOK": "https://b24.example.com/rest/1/y/",
     "JIRA_TOKEN": "t",
     "AD_BIND_USER": "u",
     "AD_BIND_PASSWORD": "p",
@@ -183,6 +186,16 @@ def test_models_are_frozen():
         p.name = "other"  # type: ignore[misc]
 
 
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_profiles_validate_with_their_connectors(path: Path):
+    """Every profile in profiles/ loads, connector options included."""
+    assert isinstance(load_profile(path, env=ENV), Profile)
+
+
+def test_there_are_example_profiles():
+    assert [p.name for p in EXAMPLES] >= ["excel-contacts.yaml"]
+
+
 @pytest.mark.parametrize("path", FUTURE, ids=[p.stem for p in FUTURE])
 def test_later_connectors_fit_the_language(path: Path):
     """Jira two-way, AD, 1C and portal-to-portal profiles are valid profiles already."""
@@ -190,7 +203,7 @@ def test_later_connectors_fit_the_language(path: Path):
     assert isinstance(p, Profile)
 
 
-@pytest.mark.parametrize("path", FUTURE, ids=[p.stem for p in FUTURE])
+@pytest.mark.parametrize("path", FUTURE + EXAMPLES, ids=[p.stem for p in FUTURE + EXAMPLES])
 def test_published_schema_accepts_the_examples(path: Path):
     """The JSON Schema that `b24kit profile schema` prints validates every example profile."""
     schema = profile_schema()
