@@ -47,7 +47,10 @@ def portal_for(paths: Sequence[Path], portal: str | None, config: str | None) ->
             profile = load_profile(path, env=os.environ, check_connectors=False)
         except ConfigError:
             continue
-        needs = needs or "bitrix" in (profile.source.connector, profile.target.connector)
+        needs = needs or any(
+            side.connector == "bitrix" and not side.options.get("webhook")
+            for side in (profile.source, profile.target)
+        )
     return resolve_portal(portal, config) if needs or portal is not None else None
 
 
