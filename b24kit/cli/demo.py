@@ -27,13 +27,24 @@ def demo() -> None:
     from b24kit.emulator.server import EmulatorServer
 
     started = time.perf_counter()
-    with EmulatorServer(Settings(seed="demo", rate_limit="cloud")) as server, httpx.Client(timeout=30) as http:
+    with (
+        EmulatorServer(Settings(seed="demo", rate_limit="cloud")) as server,
+        httpx.Client(timeout=30) as http,
+    ):
         url = server.webhook_url
         console.print(f"[bold]Emulated portal[/bold] listening at {url}")
         profile = _call(http, url, "profile")["result"]
-        console.print(f"profile: user {profile['ID']} {profile['NAME']} {profile['LAST_NAME']}, admin={profile['ADMIN']}")
-        stages = {s["STATUS_ID"]: s["NAME"] for s in _call(http, url, "crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})["result"]}
-        deals = _call(http, url, "crm.deal.list", {"select": ["ID", "STAGE_ID", "OPPORTUNITY"], "order": {"ID": "ASC"}})
+        console.print(
+            f"profile: user {profile['ID']} {profile['NAME']} {profile['LAST_NAME']}, "
+            f"admin={profile['ADMIN']}"
+        )
+        stages = {
+            s["STATUS_ID"]: s["NAME"]
+            for s in _call(http, url, "crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})["result"]
+        }
+        deals = _call(
+            http, url, "crm.deal.list", {"select": ["ID", "STAGE_ID", "OPPORTUNITY"], "order": {"ID": "ASC"}}
+        )
         counts: Counter[str] = Counter()
         sums: Counter[str] = Counter()
         for deal in deals["result"]:
@@ -45,16 +56,29 @@ def demo() -> None:
         for stage_id, name in stages.items():
             table.add_row(stage_id, name, str(counts[stage_id]), f"{sums[stage_id]:,}")
         console.print(table)
-        batch = _call(http, url, "batch", {"halt": 0, "cmd": {
-            "company": "crm.company.get?id=1",
-            "contacts": "crm.contact.list?filter[COMPANY_ID]=$result[company][ID]&select[]=ID&select[]=NAME&select[]=LAST_NAME",
-        }})["result"]
+        batch = _call(
+            http,
+            url,
+            "batch",
+            {
+                "halt": 0,
+                "cmd": {
+                    "company": "crm.company.get?id=1",
+                    "contacts": "crm.contact.list?filter[COMPANY_ID]=$result[company][ID]"
+                    "&select[]=ID&select[]=NAME&select[]=LAST_NAME",
+                },
+            },
+        )["result"]
         company = batch["result"]["company"]
         people = ", ".join(f"{c['NAME']} {c['LAST_NAME']}" for c in batch["result"]["contacts"])
-        console.print(f"batch with a $result reference: {company['TITLE']} (INN {company['UF_CRM_INN']}) -> {people}")
+        console.print(
+            f"batch with a $result reference: {company['TITLE']} (INN {company['UF_CRM_INN']}) -> {people}"
+        )
         stats = http.get(server.base_url + "/_emulator/stats").json()
-        console.print(f"{stats['requests']} HTTP requests answered in {time.perf_counter() - started:.2f}s; "
-                      "run `b24kit emulator serve --seed demo` to keep a portal running.")
+        console.print(
+            f"{stats['requests']} HTTP requests answered in {time.perf_counter() - started:.2f}s; "
+            "run `b24kit emulator serve --seed demo` to keep a portal running."
+        )
 
 
 def register(app: typer.Typer) -> None:

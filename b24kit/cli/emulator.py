@@ -24,9 +24,9 @@ def _webhooks(values: list[str]) -> dict[int, str]:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8024,
-    webhook: Annotated[list[str], typer.Option(help="Incoming webhook as USER_ID:SECRET (repeatable).")] = [
-        "1:secret"
-    ],  # noqa: B006 - typer reads the default
+    webhook: Annotated[
+        list[str] | None, typer.Option(help="Incoming webhook as USER_ID:SECRET (repeatable).")
+    ] = None,
     tls: Annotated[bool, typer.Option(help="Serve https (self-signed unless --tls-cert).")] = False,
     tls_cert: Annotated[str | None, typer.Option(help="PEM certificate for --tls.")] = None,
     tls_key: Annotated[str | None, typer.Option(help="PEM private key for --tls.")] = None,
@@ -54,7 +54,7 @@ def serve(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--tls-cert") from exc
     settings = Settings(
-        webhooks=_webhooks(webhook),
+        webhooks=_webhooks(webhook or ["1:secret"]),
         rate_limit=rate_limit,
         timezone=timezone,
         operating_limit=operating_limit,
