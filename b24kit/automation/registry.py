@@ -1,0 +1,128 @@
+"""Registries of robots and event rules: decorators for Python handlers, looked up by code.
+
+```python
+@robot("payment_schedule", name={"ru": "График платежей", "en": "Payment schedule"},
+       properties={"schedule": PropertySpec("text", name="Schedule", required=True)},
+       returns={"invoice_ids": PropertySpec("string", name="Invoice IDs")},
+       settings=PaymentScheduleSettings)
+async def payment_schedule(call: RobotCall, ctx: RuleContext, settings: Settings) -> dict[str, Any]:
+    ...  # return the robot's return values; raise RobotError("text") to answer with an error
+```
+
+Built-in handlers live in ``b24kit.rules`` and are registered on import; third-party modules
+register themselves through the ``b24kit.rules`` entry-point group (loaded by ``load_plugins``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from b24kit.errors import ConfigError
+
+from .context import RuleContext
+from .payloads import PortalEvent, RobotCall
+
+PropertyType = Literal["bool", "date", "datetime", "double", "int", "select", "string", "text", "user"]
+RobotHandler = Callable[[RobotCall, RuleContext, Any], Awaitable[dict[str, Any]]]
+EventHandler = Callable[[PortalEvent, RuleContext, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    """A robot property or return value, as ``bizproc.robot.add`` describes it."""
+
+    type: PropertyType = "string"
+    name: str | dict[str, str] = ""
+    description: str | dict[str, str] = ""
+    required: bool = False
+    multiple: bool = False
+    default: Any = None
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RobotSpec:
+    code: str
+    name: str | dict[str, str]
+    handler: RobotHandler
+    properties: dict[str, PropertySpec] = field(default_factory=dict)
+    returns: dict[str, PropertySpec] = field(default_factory=dict)
+    settings: type[BaseModel] | None = None
+    document_types: tuple[str, ...] = ("DEAL",)
+    description: str | dict[str, str] = ""
+
+
+@dataclass(frozen=True)
+class EventRuleSpec:
+    name: str
+    handler: EventHandler
+    events: tuple[str, ...]
+    settings: type[BaseModel] | None = None
+
+
+ROBOTS: dict[str, RobotSpec] = {}
+EVENT_RULES: dict[str, EventRuleSpec] = {}
+
+
+def robot(
+    code: str,
+    *,
+    name: str | dict[str, str],
+    properties: dict[str, PropertySpec] | None = None,
+    returns: dict[str, PropertySpec] | None = None,
+    settings: type[BaseModel] | None = None,
+    document_types: tuple[str, ...] = ("DEAL",),
+    description: str | dict[str, str] = "",
+) -> Callable[[RobotHandler], RobotHandler]:
+    """Register an async robot handler under ``code``."""
+
+    def register(handler: RobotHandler) -> RobotHandler:
+        ROBOTS[code] = RobotSpec(
+            code, name, handler, properties or {}, returns or {}, settings, document_types, description
+        )
+        return handler
+
+    return register
+
+
+def event_rule(
+    name: str, *, events: tuple[str, ...], settings: type[BaseModel] | None = None
+) -> Callable[[EventHandler], EventHandler]:
+    """Register an async event rule under ``name`` for the given portal events."""
+
+    def register(handler: EventHandler) -> EventHandler:
+        EVENT_RULES[name] = EventRuleSpec(name, handler, tuple(e.upper() for e in events), settings)
+        return handler
+
+    return register
+
+
+def load_plugins() -> None:
+    """Import the built-in rules and every module of the ``b24kit.rules`` entry-point group."""
+    import b24kit.rules  # noqa: F401 - registers the built-in rules
+
+    for entry in entry_points(group="b24kit.rules"):
+        entry.load()
+
+
+def get_robot(code: str) -> RobotSpec:
+    load_plugins()
+    try:
+        return ROBOTS[code]
+    except KeyError:
+        known = ", ".join(sorted(ROBOTS)) or "none"
+        raise ConfigError(f"no robot handler named {code!r} (known: {known})", field="robot") from None
+
+
+def get_event_rule(name: str) -> EventRuleSpec:
+    load_plugins()
+    try:
+        return EVENT_RULES[name]
+    except KeyError:
+        known = ", ".join(sorted(EVENT_RULES)) or "none"
+        raise ConfigError(f"no event rule named {name!r} (known: {known})", field="rule") from None

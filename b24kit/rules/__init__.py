@@ -1,0 +1,3 @@
+"""Built-in CRM rules (scenarios S1, S2, ...); importing this package registers them."""
+
+from __future__ import annotations
