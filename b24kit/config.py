@@ -18,6 +18,10 @@ from b24kit.client._auth import DEFAULT_TOKEN_URL
 from b24kit.errors import ConfigError
 
 DEFAULT_FILE = "b24kit.yaml"
+# With no config file at all, commands talk to the embedded default: the emulator that
+# `b24kit emulator serve` starts on port 8024 (the same portal config.example.yaml names).
+EMBEDDED_PORTAL = "emulator"
+EMBEDDED_PORTAL_URL = "http://127.0.0.1:8024/rest/1/secret/"
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _CONFIG_FILE: contextvars.ContextVar[Path | None] = contextvars.ContextVar("b24kit_config_file", default=None)
 
@@ -151,6 +155,8 @@ class Settings(BaseSettings):
         name = name_or_url or self.default_portal
         if name is None and len(self.portals) == 1:
             name = next(iter(self.portals))
+        if self.source is None and not self.portals and name in (None, EMBEDDED_PORTAL):
+            return PortalSettings(url=EMBEDDED_PORTAL_URL).client_config(EMBEDDED_PORTAL, base_dir)
         if name is None:
             raise ConfigError(
                 "no portal chosen",

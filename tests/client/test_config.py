@@ -111,3 +111,17 @@ def test_choosing_a_portal(tmp_path):
         load_settings(two).portal("c")
     with pytest.raises(ConfigError, match="cannot read"):
         load_settings(tmp_path / "missing.yaml")
+
+
+def test_without_any_config_file_the_embedded_emulator_is_the_portal(tmp_path, monkeypatch):
+    """No --config, no $B24KIT_CONFIG, no ./b24kit.yaml: commands talk to the emulator on 8024."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("B24KIT_CONFIG", raising=False)
+    settings = load_settings()
+    assert settings.source is None
+    config = settings.portal()
+    assert isinstance(config.auth, WebhookAuth)
+    assert config.auth.url == "http://127.0.0.1:8024/rest/1/secret/"
+    assert settings.portal("emulator").auth == config.auth
+    with pytest.raises(ConfigError, match="no portal named 'prod'"):
+        settings.portal("prod")
