@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from b24kit.client import Limits, OAuthAuth, PortalConfig, Retry, WebhookAuth, token_store
 from b24kit.client._auth import DEFAULT_TOKEN_URL
 from b24kit.errors import ConfigError
+from b24kit.jobs.settings import RunnerSettings
 
 DEFAULT_FILE = "b24kit.yaml"
 # With no config file at all, commands talk to the embedded default: the emulator that
@@ -129,6 +130,7 @@ class Settings(BaseSettings):
 
     default_portal: str | None = None
     portals: dict[str, PortalSettings] = Field(default_factory=dict)
+    runner: RunnerSettings = Field(default_factory=RunnerSettings)
     _source: Path | None = PrivateAttr(None)
 
     @property
