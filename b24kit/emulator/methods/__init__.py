@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import (  # noqa: F401 - imported for their @method registrations
     batch,
     bizproc,
+    crm_duplicates,
     crm_item,
     crm_legacy,
     crm_meta,
