@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import payment_schedule
+from . import payment_schedule, required_fields
 
-__all__ = ["payment_schedule"]
+__all__ = ["payment_schedule", "required_fields"]

@@ -61,6 +61,21 @@ class Portal:
         assert "error" not in body, body
         return body["result"]
 
+    def user_field(self, entity: str, name: str, label: str) -> None:
+        """A string user field ``UF_CRM_<name>`` on ``entity`` with an English form label."""
+        fields = {"FIELD_NAME": name, "USER_TYPE_ID": "string", "EDIT_FORM_LABEL": {"en": label}}
+        self.rest(f"crm.{entity}.userfield.add", {"fields": fields})
+
+    def add_user(self, name: str, last_name: str = "S") -> int:
+        fields = {
+            "NAME": name,
+            "LAST_NAME": last_name,
+            "EMAIL": f"{name.lower()}@example.com",
+            "UF_DEPARTMENT": [1],
+        }
+        user_id: int = self.rest("user.add", fields)
+        return user_id
+
     def calls(self) -> list[dict[str, Any]]:
         return list(self.emulator.admin("calls"))
 
