@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import call, demo, doctor, emulator, profile, sync
+from . import call, demo, doctor, emulator, events, jobs, profile, robots, serve, sync
 
 app = typer.Typer(
     name="b24kit",
@@ -18,6 +18,10 @@ app.add_typer(sync.app, name="sync")
 demo.register(app)
 call.register(app)
 doctor.register(app)
+serve.register(app)
+jobs.register(app)
+robots.register(app)
+events.register(app)
 
 
 def main() -> None:

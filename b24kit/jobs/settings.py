@@ -88,7 +88,9 @@ class RunnerSettings(_Section):
 
     listen: Listen = Field(default_factory=Listen)
     public_url: str | None = Field(None, description="Base URL the portal calls; default http://host:port.")
-    state: str = Field("sqlite:///.b24kit/runner.db", description="The runner's state store (SQLAlchemy URL).")
+    state: str = Field(
+        "sqlite:///.b24kit/runner.db", description="The runner's state store (SQLAlchemy URL)."
+    )
     durability: Literal["full", "normal"] = Field(
         "full", description="SQLite: full fsyncs every commit; normal survives a crash, not a power cut."
     )
@@ -99,7 +101,9 @@ class RunnerSettings(_Section):
     debounce_seconds: float = Field(
         1.0, ge=0, description="An event waits this long so later events for its record merge into it."
     )
-    dedupe_seconds: float = Field(3600.0, ge=0, description="A repeated delivery within this window is dropped.")
+    dedupe_seconds: float = Field(
+        3600.0, ge=0, description="A repeated delivery within this window is dropped."
+    )
     lease_seconds: float = Field(600.0, gt=0, description="A task running longer is assumed lost and re-run.")
     max_body_bytes: int = Field(1_048_576, ge=1024)
     retry: RetrySettings = Field(default_factory=RetrySettings)

@@ -1,0 +1,110 @@
+"""What the CLI calls for the runner: install robots, bind events, list and retry dead letters.
+
+Each function takes the settings (and the jobs where needed) and does one thing; the CLI only
+parses and renders.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from b24kit.client import AsyncClient
+from b24kit.config import Settings
+from b24kit.errors import ConfigError
+from b24kit.robots import Installed, install
+
+from .bind import Bound, bind_events
+from .jobset import JobSet
+from .model import TaskRow
+from .runner import served_portals, state_url
+from .server import public_url
+from .store import JobStore
+
+
+def open_store(settings: Settings) -> JobStore:
+    return JobStore(state_url(settings), durability=settings.runner.durability)
+
+
+def target_portals(settings: Settings, portal: str | None) -> list[str]:
+    """The portal asked for, else every portal the runner serves."""
+    served = served_portals(settings)
+    if portal is None:
+        return served
+    if portal not in settings.portals:
+        known = ", ".join(sorted(settings.portals)) or "none"
+        raise ConfigError(f"no portal named {portal!r} (configured: {known})", field="--portal")
+    return [portal]
+
+
+async def install_robots(
+    settings: Settings, jobs: JobSet, portal: str, *, base_url: str | None = None
+) -> list[Installed]:
+    """Register or update the robots the jobs declare for ``portal`` (handler: BASE/robots/CODE)."""
+    base = (base_url or public_url(settings)).rstrip("/")
+    robots = jobs.robots(portal)
+    if not robots:
+        return []
+    with open_store(settings) as store:
+        async with AsyncClient(settings.portal(portal)) as client:
+            return await install(
+                client,
+                robots,
+                handler_url=lambda code: f"{base}/robots/{code}?portal={portal}",
+                fingerprints=store,
+                portal=portal,
+            )
+
+
+async def bind(
+    settings: Settings,
+    jobs: JobSet,
+    portal: str,
+    *,
+    base_url: str | None = None,
+    mode: str | None = None,
+    prune: bool = False,
+) -> list[Bound]:
+    """Bind the events ``portal``'s jobs watch (online to BASE/events/PORTAL, or offline)."""
+    base = (base_url or public_url(settings)).rstrip("/")
+    configured = settings.runner.portals.get(portal)
+    how = mode or (configured.events if configured is not None else "online")
+    if how not in ("online", "offline"):
+        raise ConfigError(f"mode {how!r} is not online or offline", field="--mode")
+    async with AsyncClient(settings.portal(portal)) as client:
+        return await bind_events(
+            client,
+            jobs.events(portal),
+            handler=f"{base}/events/{portal}",
+            mode="offline" if how == "offline" else "online",
+            prune=prune,
+        )
+
+
+def failed(settings: Settings, *, limit: int = 100) -> list[TaskRow]:
+    with open_store(settings) as store:
+        return store.inbox.rows("dead", limit=limit)
+
+
+def show(settings: Settings, task_id: int) -> TaskRow | None:
+    with open_store(settings) as store:
+        return store.inbox.get(task_id)
+
+
+def retry(settings: Settings, ids: Sequence[int] | None) -> list[int]:
+    """Dead letters back to the queue (a running ``b24kit serve`` picks them up)."""
+    with open_store(settings) as store:
+        return store.inbox.retry_dead(ids, now=time.time())
+
+
+def counts(settings: Settings) -> dict[str, int]:
+    with open_store(settings) as store:
+        return store.inbox.counts()
+
+
+def job_files(settings: Settings) -> list[Path]:
+    from .loader import expand
+    from .runner import base_dir
+
+    return expand(settings.runner.jobs, base_dir(settings))

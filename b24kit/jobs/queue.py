@@ -1,0 +1,142 @@
+"""The queue the HTTP app and the workers share, behind a small interface.
+
+:class:`TaskQueue` is what the rest of the runner uses; :class:`StoreQueue` is the embedded
+implementation on the runner's state store (SQLite or PostgreSQL), run on one database thread.
+Concurrent accepts are grouped: while one transaction commits, newer arrivals wait and go into
+the next one, so each request still gets its answer only after its event is committed, yet a
+burst costs one commit per group instead of one per event.
+
+Another engine (Celery over Redis or RabbitMQ) would implement the same protocol: ``submit``
+stores and hands the task to the broker, ``claim`` becomes the broker's delivery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol, TypeVar
+
+from .model import Inbound, Outcome, Task
+from .store import JobStore
+
+T = TypeVar("T")
+Mark = tuple[str, float, dict[str, Any] | None]
+
+
+class TaskQueue(Protocol):
+    """Durable tasks: accepted once, claimed by one worker at a time per record, retried, buried."""
+
+    async def submit(self, item: Inbound) -> Outcome:
+        """Store the item durably before returning (queued, merged or duplicate)."""
+        ...
+
+    async def submit_many(self, items: Sequence[Inbound]) -> list[Outcome]: ...
+
+    async def claim(self, limit: int) -> list[Task]: ...
+
+    async def complete(self, task: Task, mark: Mark | None = None) -> None: ...
+
+    async def save_progress(self, task: Task) -> None: ...
+
+    async def fail(self, task: Task, error: str, retry_at: float | None) -> str:
+        """``retry`` (queued again at ``retry_at``) or ``dead`` (``retry_at`` is None)."""
+        ...
+
+    async def depth(self) -> int:
+        """Tasks queued or running."""
+        ...
+
+    async def wait(self, timeout: float) -> None:
+        """Until something new was submitted, or ``timeout`` seconds."""
+        ...
+
+
+class StoreQueue:
+    """:class:`TaskQueue` on a :class:`JobStore`, for one runner process."""
+
+    def __init__(self, store: JobStore, *, dedupe_window: float, lease: float) -> None:
+        self.store = store
+        self.dedupe_window = dedupe_window
+        self.lease = lease
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="b24kit-db")
+        self._pending: list[tuple[Inbound, asyncio.Future[Outcome]]] = []
+        self._flushing = False
+        self._ready = asyncio.Event()
+        self.commits = 0
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a store call on the database thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
+
+    async def submit(self, item: Inbound) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        return await future
+
+    async def submit_many(self, items: Sequence[Inbound]) -> list[Outcome]:
+        return list(await asyncio.gather(*(self.submit(item) for item in items)))
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                group, self._pending = self._pending, []
+                try:
+                    outcomes = await self.run(self._accept, [item for item, _ in group])
+                except BaseException as exc:  # the whole group failed: every request hears it
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(
+                                exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+                            )
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                self.commits += 1
+                for (_, future), outcome in zip(group, outcomes, strict=True):
+                    if not future.done():
+                        future.set_result(outcome)
+                self._ready.set()
+        finally:
+            self._flushing = False
+
+    def _accept(self, items: list[Inbound]) -> list[Outcome]:
+        return self.store.inbox.accept(items, now=time.time(), dedupe_window=self.dedupe_window)
+
+    async def claim(self, limit: int) -> list[Task]:
+        return await self.run(lambda: self.store.inbox.claim(limit, now=time.time(), lease=self.lease))
+
+    async def complete(self, task: Task, mark: Mark | None = None) -> None:
+        await self.run(lambda: self.store.inbox.complete(task, now=time.time(), mark=mark))
+
+    async def save_progress(self, task: Task) -> None:
+        await self.run(lambda: self.store.inbox.save_progress(task, now=time.time()))
+
+    async def fail(self, task: Task, error: str, retry_at: float | None) -> str:
+        return await self.run(lambda: self.store.inbox.fail(task, error, now=time.time(), retry_at=retry_at))
+
+    async def depth(self) -> int:
+        counts = await self.run(self.store.inbox.counts)
+        return counts.get("queued", 0) + counts.get("running", 0)
+
+    async def wait(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            pass
+        self._ready.clear()
+
+    def wake(self) -> None:
+        self._ready.set()
+
+    async def retry_dead(self, ids: Iterable[int] | None) -> list[int]:
+        found = await self.run(lambda: self.store.inbox.retry_dead(ids, now=time.time()))
+        self._ready.set()
+        return found
+
+    def close(self) -> None:
+        self._db.shutdown(wait=True)

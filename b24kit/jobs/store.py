@@ -1,0 +1,260 @@
+"""The runner's state store (SQLAlchemy 2: SQLite by default, PostgreSQL): the inbox lives in
+:mod:`.inbox`; here the engine, timers, record marks, installs and key-values.
+
+Every method is synchronous and short; the asyncio side calls them on one database thread
+(:class:`b24kit.jobs.queue.StoreQueue`), which also groups concurrent accepts into one commit.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+from b24kit.errors import ConfigError, JobError
+
+from .inbox import Inbox
+from .model import Inbound
+from .tables import Tables
+
+
+@dataclass(frozen=True)
+class Install:
+    """What ONAPPINSTALL told us about a portal."""
+
+    portal: str
+    application_token: str
+    member_id: str
+    domain: str
+    client_endpoint: str
+    installed_at: float
+
+
+class JobStore:
+    """The runner's tables in one database; ``url`` is a SQLAlchemy URL.
+
+    ``durability`` (SQLite): ``full`` syncs the log on every commit (an accepted event survives a
+    power cut), ``normal`` survives a killed process only.
+    """
+
+    def __init__(self, url: str, *, durability: str = "full", schema: str | None = None) -> None:
+        self.url = url
+        self.tables = Tables(schema)
+        try:
+            self.engine = _engine(url, durability)
+            with self.engine.begin() as conn:
+                if schema and self.engine.dialect.name == "postgresql":
+                    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                self.tables.metadata.create_all(conn)
+        except SQLAlchemyError as exc:
+            raise JobError(f"cannot open the runner's state store: {_safe(exc)}") from None
+        self.inbox = Inbox(self.engine, self.tables)
+
+    @property
+    def exclusive(self) -> bool:
+        """SQLite: one runner process owns the store (so its running tasks died with it)."""
+        return self.engine.dialect.name == "sqlite"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> JobStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise JobError(f"state store: {_safe(exc)}") from None
+
+    # key-values ---------------------------------------------------------------------------
+
+    def get(self, key: str) -> str | None:
+        kv = self.tables.kv
+        with self.begin() as conn:
+            return conn.execute(select(kv.c.value).where(kv.c.key == key)).scalar()
+
+    def set(self, key: str, value: str) -> None:
+        with self.begin() as conn:
+            self.put_kv(conn, key, value)
+
+    def put_kv(self, conn: Connection, key: str, value: str) -> None:
+        kv = self.tables.kv
+        now = time.time()
+        done = conn.execute(update(kv).where(kv.c.key == key).values(value=value, updated_at=now))
+        if done.rowcount == 0:
+            conn.execute(insert(kv).values(key=key, value=value, updated_at=now))
+
+    def delete(self, key: str) -> None:
+        with self.begin() as conn:
+            conn.execute(delete(self.tables.kv).where(self.tables.kv.c.key == key))
+
+    def keys(self, prefix: str) -> dict[str, str]:
+        kv = self.tables.kv
+        with self.begin() as conn:
+            rows = conn.execute(
+                select(kv.c.key, kv.c.value).where(kv.c.key.startswith(prefix, autoescape=True))
+            )
+            return {str(k): str(v) for k, v in rows}
+
+    # installs -----------------------------------------------------------------------------
+
+    def save_install(self, install: Install) -> None:
+        t = self.tables.installs
+        values = {
+            "application_token": install.application_token,
+            "member_id": install.member_id,
+            "domain": install.domain,
+            "client_endpoint": install.client_endpoint,
+            "installed_at": install.installed_at,
+        }
+        with self.begin() as conn:
+            done = conn.execute(update(t).where(t.c.portal == install.portal).values(**values))
+            if done.rowcount == 0:
+                conn.execute(insert(t).values(portal=install.portal, **values))
+
+    def delete_install(self, portal: str) -> None:
+        with self.begin() as conn:
+            conn.execute(delete(self.tables.installs).where(self.tables.installs.c.portal == portal))
+
+    def installs(self) -> dict[str, Install]:
+        t = self.tables.installs
+        with self.begin() as conn:
+            rows = conn.execute(select(t)).mappings().all()
+        return {r["portal"]: Install(**r) for r in rows}
+
+    # timers -------------------------------------------------------------------------------
+
+    def schedule_timer(self, portal: str, key: str, due: float, action: str, payload: dict[str, Any]) -> None:
+        """Set (or move) the timer ``key`` of ``portal``."""
+        t = self.tables.timers
+        values = {"due": due, "action": action, "payload": json.dumps(payload, default=str)}
+        with self.begin() as conn:
+            done = conn.execute(update(t).where(t.c.portal == portal, t.c.key == key).values(**values))
+            if done.rowcount == 0:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            insert(t).values(portal=portal, key=key, created_at=time.time(), **values)
+                        )
+                except IntegrityError:
+                    conn.execute(update(t).where(t.c.portal == portal, t.c.key == key).values(**values))
+
+    def cancel_timer(self, portal: str, key: str) -> bool:
+        t = self.tables.timers
+        with self.begin() as conn:
+            return conn.execute(delete(t).where(t.c.portal == portal, t.c.key == key)).rowcount > 0
+
+    def timers(self, portal: str | None = None) -> list[dict[str, Any]]:
+        t = self.tables.timers
+        query = select(t).order_by(t.c.due)
+        if portal is not None:
+            query = query.where(t.c.portal == portal)
+        with self.begin() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [{**r, "payload": json.loads(r["payload"])} for r in rows]
+
+    def fire_timers(self, now: float, limit: int = 500) -> int:
+        """Turn due timers into tasks and delete them, in one transaction."""
+        t = self.tables.timers
+        with self.begin() as conn:
+            rows = (
+                conn.execute(select(t).where(t.c.due <= now).order_by(t.c.due).limit(limit)).mappings().all()
+            )
+            items = [
+                Inbound(
+                    portal=r["portal"],
+                    kind="timer",
+                    name=r["action"],
+                    payload={
+                        "key": r["key"],
+                        "action": r["action"],
+                        "payload": json.loads(r["payload"]),
+                        "due": r["due"],
+                    },
+                )
+                for r in rows
+            ]
+            self.inbox.accept_on(conn, items, now=now)
+            for r in rows:
+                conn.execute(
+                    delete(t).where(t.c.portal == r["portal"], t.c.key == r["key"], t.c.due == r["due"])
+                )
+        return len(rows)
+
+    def next_due(self) -> float | None:
+        with self.begin() as conn:
+            value = conn.execute(select(func.min(self.tables.timers.c.due))).scalar()
+        return None if value is None else float(value)
+
+    # records ------------------------------------------------------------------------------
+
+    def record(self, portal: str, record_key: str) -> tuple[float, dict[str, Any]]:
+        """The latest event time processed for a record, and the fields last seen."""
+        t = self.tables.records
+        with self.begin() as conn:
+            row = conn.execute(
+                select(t.c.seen_ts, t.c.fields).where(t.c.portal == portal, t.c.record_key == record_key)
+            ).first()
+        return (0.0, {}) if row is None else (float(row[0]), json.loads(row[1]))
+
+    def seen_times(self, portal: str, keys: list[str]) -> dict[str, float]:
+        t = self.tables.records
+        found: dict[str, float] = {}
+        with self.begin() as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start : start + 500]
+                rows = conn.execute(
+                    select(t.c.record_key, t.c.seen_ts).where(t.c.portal == portal, t.c.record_key.in_(chunk))
+                )
+                found.update({k: float(v) for k, v in rows})
+        return found
+
+
+def _engine(url: str, durability: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+        else:
+            engine = create_engine(
+                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        sync = "FULL" if durability == "full" else "NORMAL"
+
+        def pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={sync}")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+        event.listen(engine, "connect", pragmas)
+        return engine
+    if not url.startswith(("postgresql", "postgres")):
+        raise ConfigError(
+            f"unsupported state store URL scheme {url.split(':', 1)[0]!r}",
+            field="runner.state",
+            suggestion="use sqlite:///path/runner.db or postgresql+psycopg://user@host/db",
+        )
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _safe(exc: SQLAlchemyError) -> str:
+    """The error text without the URL (it may hold a password)."""
+    return f"{type(exc).__name__}: " + str(getattr(exc, "orig", None) or exc).splitlines()[0]
