@@ -93,9 +93,9 @@ async def completeness_report(
     return report
 
 
-async def run_completeness_report(ctx: RuleContext, settings: Any) -> dict[str, Any]:
-    """The entry for a cron job: the report with ``report.output`` (``{date}`` filled in) and a
-    JSON-able summary for the run log."""
+async def run_completeness_report(event: Any, ctx: RuleContext, settings: Any) -> dict[str, Any]:
+    """The entry for a cron job, called like a rule or hook (``event`` is not used): the report
+    with ``report.output`` (``{date}`` filled in), and a JSON-able summary for the run log."""
     checked = (
         settings
         if isinstance(settings, RequiredFieldsSettings)

@@ -37,7 +37,14 @@ from .required_model import (
 )
 from .templates import render
 
-__all__ = ["Outcome", "check_deal", "completeness_report", "required_fields", "run_completeness_report"]
+__all__ = [
+    "Outcome",
+    "check_deal",
+    "completeness_report",
+    "required_fields",
+    "required_fields_report",
+    "run_completeness_report",
+]
 
 EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALMOVETOCATEGORY")
 
@@ -63,6 +70,13 @@ async def required_fields(event: PortalEvent, ctx: RuleContext, settings: Any) -
     if event.entity_id is not None and checked.requirements:
         outcome = await check_deal(ctx, checked, event.entity_id)
         ctx.log.info("required fields: deal %s %s", outcome.deal_id, outcome.action)
+
+
+@event_rule("required_fields_report", events=(), settings=RequiredFieldsSettings)
+async def required_fields_report(event: PortalEvent, ctx: RuleContext, settings: Any) -> None:
+    """The completeness report as a rule for a cron job (``trigger: {cron: ...}``)."""
+    summary = await run_completeness_report(event, ctx, settings)
+    ctx.log.info("completeness report: %s", summary)
 
 
 async def check_deal(ctx: RuleContext, settings: RequiredFieldsSettings, deal_id: int) -> Outcome:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 
+from b24kit.automation import PortalEvent, get_event_rule
 from b24kit.rules.completeness import completeness_report, run_completeness_report
 from b24kit.rules.required_model import RequiredFieldsSettings
 
@@ -85,7 +86,7 @@ def test_scheduled_entry_lists_limits_and_russian(portal, tmp_path):
         "report": {"max_items": 1, "output": str(tmp_path / "report-{date}.xlsx"), "contact": []},
     }
     portal.now = lambda: datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    summary = portal.run(lambda ctx: run_completeness_report(ctx, settings))
+    summary = portal.run(lambda ctx: run_completeness_report(None, ctx, settings))
     assert summary == {
         "cards": 3,
         "users": 2,
@@ -110,3 +111,15 @@ def test_no_notifications_when_switched_off_and_many_records_streamed(portal):
     assert portal.requests_since(mark) <= 7
     assert report.notified == [] and portal.emulator.admin("notifications") == []
     assert sum(1 for r in report.rows if r.entity == "deal") == 102
+
+
+def test_the_report_as_a_registered_rule_for_cron_jobs(portal, tmp_path):
+    seed(portal)
+    spec = get_event_rule("required_fields_report")
+    assert spec.events == () and spec.settings is RequiredFieldsSettings
+    settings = RequiredFieldsSettings.model_validate(
+        {**SETTINGS, "report": {"output": str(tmp_path / "r.xlsx")}}
+    )
+    portal.run(lambda ctx: spec.handler(PortalEvent("CRON", {}), ctx, settings))
+    assert (tmp_path / "r.xlsx").exists()
+    assert len(portal.emulator.admin("notifications")) == 2

@@ -166,6 +166,7 @@ def test_describe_groups_by_record_in_the_language():
         ({"texts": {"reverted": "{deal_title.__class__}"}}, "unknown placeholder"),
         ({"texts": {"reverted": "{fields!r}"}}, "conversion or format spec"),
         ({"texts": {"greeting": "hi"}}, "unknown text 'greeting'"),
+        ({"texts": {"reverted": "{deal_title"}}, "is malformed"),
         ({"report": {"max_items": -1}}, "greater than or equal to 0"),
     ],
 )
