@@ -242,6 +242,9 @@ def _field_specs(profile: Profile) -> Iterator[tuple[DataPath, Any]]:
         if isinstance(spec, LookupField) and spec.lookup.create:
             for inner, inner_spec in spec.lookup.create.items():
                 yield ("fields", name, "lookup", "create", inner), inner_spec
+    for side in ("target", "source"):
+        for name, rule in getattr(profile.computed, side).items():
+            yield ("computed", side, name), rule
 
 
 def _transform_issues(doc: Document, profile: Profile) -> Iterator[ConfigError]:
@@ -266,7 +269,7 @@ def _transform_issues(doc: Document, profile: Profile) -> Iterator[ConfigError]:
             for err in exc.errors():
                 yield _option_issue(doc, where, cls.Options, err, extra_allowed=["name"])
             continue
-        if _flows_back(profile, spec) and not cls.reversible:
+        if path[0] == "fields" and _flows_back(profile, spec) and not cls.reversible:
             yield _issue(
                 doc,
                 where,

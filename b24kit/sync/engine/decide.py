@@ -15,6 +15,7 @@ from b24kit.sync.values import MISSING, aware, get_path, jsonable, same
 
 from .io import FieldContext, SideIO
 from .report import FieldChange
+from .twoway import Extras
 
 
 @dataclass
@@ -28,6 +29,10 @@ class Writes:
     changes: list[FieldChange] = field(default_factory=list)
     snapshot: Snapshot | None = None
     problem: str | None = None
+    conflicts: list[str] = field(default_factory=list)
+    """Fields both sides changed since the last sync, and which side the rule let win."""
+    notes: list[str] = field(default_factory=list)
+    """Problems after the main write (a link field that could not be stored) that do not fail the pair."""
 
     @property
     def any(self) -> bool:
@@ -43,6 +48,9 @@ class Decider:
     ios: dict[Side, SideIO]
     resolve: Callable[[CompiledField, Record], Any]
     resolve_back: Callable[[CompiledField, Any], Any]
+
+    def __post_init__(self) -> None:
+        self.extras = Extras(self.profile, self.ios)
 
     @property
     def source_paths(self) -> list[str]:
@@ -61,6 +69,9 @@ class Decider:
                 self._create_source(target, writes)
             else:
                 self._update(source, target, snap, writes, reactivate)
+            if self.profile.direction == "two_way" or self.profile.link_fields.target is not None:
+                self.extras.links(source, target, writes)
+            self.extras.computed(source, target, writes)
         except FieldProblem as exc:
             return Writes(problem=str(exc))
         writes.snapshot = self._snapshot(source, target, writes)
@@ -144,6 +155,16 @@ class Decider:
             snap is None or cf.name not in snap.target or not cf.same(snap.target[cf.name], current)
         )
         winner = self._winner(cf, source, target, source_changed, target_changed)
+        if (
+            snap is not None
+            and source_changed
+            and target_changed
+            and winner is not None
+            and self.profile.direction == "two_way"
+            and cf.to_target
+            and cf.to_source
+        ):
+            writes.conflicts.append(self._conflict_note(cf, winner))
         if winner == "source" and desired is not MISSING:
             patch = cf.patch(desired, current)
             writes.target_fields[cf.name] = patch
@@ -184,6 +205,15 @@ class Decider:
         if source_modified is None or target_modified is None:
             return "source"
         return "target" if aware(target_modified) > aware(source_modified) else "source"
+
+    def _conflict_note(self, cf: CompiledField, winner: Side) -> str:
+        if cf.spec.owner is not None:
+            rule = f"its owner ({winner})"
+        elif self.profile.conflict == "newest":
+            rule = f"the newest change ({winner})"
+        else:
+            rule = f"conflict: {winner}"
+        return f"conflict on {cf.name}: both sides changed it since the last sync; {rule} wins"
 
     def _snapshot(self, source: Record | None, target: Record | None, writes: Writes) -> Snapshot:
         src_fields = dict(source.fields) if source is not None else {}

@@ -6,8 +6,9 @@ from b24kit.sync.records import Change
 from b24kit.sync.state import BatchCommit, Link, LogEntry
 
 from .io import chunks
+from .pairs import Pair
 from .passes import RunState
-from .report import Action, FieldChange, Outcome
+from .report import Action, FieldChange, Outcome, log_entry
 
 
 def candidates(run: RunState, complete: bool) -> list[Link]:
@@ -152,3 +153,52 @@ def _emit(run: RunState, batch: BatchCommit, outcome: Outcome) -> None:
             outcome.reason,
         )
     )
+
+
+def close_sources(run: RunState, pairs: list[Pair]) -> None:
+    """Two-way: targets that vanished take their source records with them (deactivated or deleted).
+
+    The guard's ``max_count`` caps how many source records one run closes this way; past it the
+    pairs are left as they are (and retried next run) and the run reports why.
+    """
+    rules = run.profile.deletes
+    guard = rules.guard.max_count
+    if guard is not None and run.closed + len(pairs) > guard:
+        run.report.guard = (
+            f"the run would close more than deletes.guard.max_count ({guard}) source records whose "
+            "targets vanished; they were left as they are"
+        )
+        return
+    run.closed += len(pairs)
+    io = run.ios["source"]
+    changes: list[Change] = []
+    for index, pair in enumerate(pairs):
+        assert pair.link is not None
+        if pair.vanished == "delete":
+            changes.append(Change(str(index), "delete", pair.link.source_id))
+        else:
+            changes.append(Change(str(index), "update", pair.link.source_id, dict(rules.deactivate_source)))
+    results = {} if run.plan_only else {r.key: r for r in io.write(io.entity, changes)}
+    batch = BatchCommit()
+    for change in changes:
+        pair = pairs[int(change.key)]
+        link = pair.link
+        assert link is not None
+        before = pair.driver.fields
+        diffs = tuple(FieldChange("source", k, before.get(k), v) for k, v in change.fields.items())
+        action: Action = "delete" if change.op == "delete" else "deactivate"
+        result = results.get(change.key)
+        reason = f"its target {link.target_id} no longer exists"
+        if result is not None and not result.ok:
+            action, reason = "fail", result.error or "the source refused the change"
+        elif action == "delete":
+            batch.unlink.append(link.source_id)
+        else:
+            batch.links.append(Link(link.source_id, link.target_id, "gone"))
+        outcome = Outcome(
+            action, pair.driver.label(), link.source_id, link.target_id, "source", diffs, reason
+        )
+        run.emit(outcome)
+        batch.log.append(log_entry(outcome))
+    if not run.plan_only:
+        run.store.commit(run.profile.name, run.run_id, batch)

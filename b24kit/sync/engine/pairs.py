@@ -29,6 +29,9 @@ class Pair:
     skip: str | None = None
     fail: str | None = None
     unlink: bool = False
+    vanished: str | None = None
+    """Two-way: the partner no longer exists: ``gone`` (close the pair), ``tombstone`` (the delete
+    phase handles the target), ``deactivate`` or ``delete`` (done to the source record)."""
 
     @property
     def source(self) -> Record | None:
@@ -137,9 +140,24 @@ class Matcher:
     def _vanished(self, pair: Pair) -> None:
         link = pair.link
         assert link is not None
+        rules = self.profile.deletes
         if link.state == "gone":
-            pair.skip = "its partner was deleted earlier (deletes.target_missing: unlink)"
-        elif pair.side == "target" or self.profile.deletes.target_missing == "unlink":
+            pair.skip = "its partner was deleted earlier; the pair is closed"
+        elif pair.side == "target":
+            # two-way: the source record is gone; never recreate it from its old partner
+            if rules.mode == "ignore" or link.state != "active":
+                pair.skip = f"its source record {link.source_id} no longer exists; the pair is closed"
+                pair.vanished = "gone"
+            else:
+                pair.skip = ""
+                pair.vanished = "tombstone"
+        elif self.profile.direction == "two_way" and rules.target_missing != "recreate":
+            pair.skip = f"its partner {pair.partner_id} no longer exists; the pair is closed"
+            pair.vanished = "gone"
+            if rules.target_missing != "unlink":
+                pair.skip = ""
+                pair.vanished = rules.target_missing.removesuffix("_source")
+        elif rules.target_missing == "unlink":
             pair.skip = f"its partner {pair.partner_id} no longer exists; the link is dropped"
             pair.unlink = True
         else:

@@ -12,13 +12,14 @@ from b24kit.sync.records import Change, Record, Side, Since, WriteResult, other
 from b24kit.sync.spec import Profile
 from b24kit.sync.spec.conditions import all_hold, any_holds
 from b24kit.sync.state import BatchCommit, Link, LogEntry, Pending, StateStore
-from b24kit.sync.values import aware, jsonable
+from b24kit.sync.values import aware
 
+from .afterwrite import after_write
 from .decide import Decider, Writes, changed_paths
 from .io import SideIO
 from .pairs import Matcher, Pair
 from .related import RelatedResolver
-from .report import Action, FieldChange, Listener, Outcome, RunReport
+from .report import Action, Listener, Outcome, RunReport, log_entry
 
 
 @dataclass
@@ -40,6 +41,8 @@ class RunState:
     tombstones: list[Pair] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     """Source ids read, kept in memory only for plans (a run marks them in the store)."""
+    closed: int = 0
+    """Two-way: source records closed this run because their targets vanished (for the guard)."""
 
     def emit(self, outcome: Outcome) -> None:
         self.report.add(outcome)
@@ -73,6 +76,8 @@ class Pass:
     ordered: bool
     newest: datetime | None = None
     blocked_at: datetime | None = None
+    targeted: bool = False
+    """Records given by id (a webhook's): the cursor stays where it is."""
 
     @property
     def driver_io(self) -> SideIO:
@@ -81,7 +86,7 @@ class Pass:
     def execute(self, records: Iterable[Record]) -> None:
         for batch in batches(records, self.run.ios["target"].batch_size):
             self._batch(batch)
-        if not self.run.plan_only and self.run.profile_cursor(self.side) is not None:
+        if not self.run.plan_only and not self.targeted and self.run.profile_cursor(self.side) is not None:
             moment = self.cursor_value() or (self.since.value if self.since else None)
             if moment is not None:
                 self.run.store.commit(
@@ -116,6 +121,8 @@ class Pass:
         pairs = self._drop_processed(pairs)
         self._tombstones(pairs)
         quiet = self._quiet(pairs)
+        if self.side == "source":  # a quiet pair did not look at its target: the target pass still may
+            run.processed.difference_update(p.id for p in pairs if id(p) in quiet and p.id is not None)
         run.matcher.fetch_partners(pairs)
         run.matcher.match(pairs)
         self._admit_creates(pairs)
@@ -127,7 +134,20 @@ class Pass:
         run.related.prepare(sources)
         decided = [(p, self._decide(p)) for p in pairs if p.open]
         results = self._write(decided)
+        after_write(run, decided, results)
+        self._vanished(pairs)
         self._commit(pairs, decided, results, quiet)
+
+    def _vanished(self, pairs: list[Pair]) -> None:
+        """Two-way pairs whose partner no longer exists: the delete phase, or the source's own rule."""
+        from .deletes import close_sources
+
+        for pair in pairs:
+            if pair.vanished == "tombstone" and pair.link is not None:
+                self.run.tombstones.append(pair)
+        closing = [p for p in pairs if p.vanished in ("deactivate", "delete")]
+        if closing:
+            close_sources(self.run, closing)
 
     def _drop_processed(self, pairs: list[Pair]) -> list[Pair]:
         """Two-way: a record already synced from the other side in this run is not synced again."""
@@ -242,6 +262,8 @@ class Pass:
                 self._block(pair.driver)
             if self.side == "source" and pair.link is not None and pair.id is not None:
                 batch.seen.append(pair.link.source_id)
+            if pair.vanished == "gone" and pair.link is not None and not run.plan_only:
+                batch.links.append(Link(pair.link.source_id, pair.link.target_id, "gone"))
             if pair.unlink and pair.link is not None:
                 batch.unlink.append(pair.link.source_id)
             elif pair.unlink and self.side == "source" and pair.id is not None:
@@ -282,7 +304,7 @@ class Pass:
             reason = f"{problem}; so {reason}" if problem else reason
         outcome = Outcome(action, pair.driver.label(), pair.source_id, pair.target_id, reason=reason)
         self.run.emit(outcome)
-        batch.log.append(_log(outcome))
+        batch.log.append(log_entry(outcome))
 
     def _settle(
         self,
@@ -299,14 +321,15 @@ class Pass:
                 "fail", pair.driver.label(), pair.source_id, pair.target_id, reason=writes.problem
             )
             run.emit(outcome)
-            batch.log.append(_log(outcome))
+            batch.log.append(log_entry(outcome))
             return
         errors = [r.error for side in ("target", "source") if (r := results.get((side, index))) and r.error]
         source_id = pair.source_id
         target_id = pair.target_id
-        if writes.source_op == "create" and (r := results.get(("source", index))) and r.ok:
+        # a create that half-failed (made, then refused a status) still made the record: link it
+        if writes.source_op == "create" and (r := results.get(("source", index))) and r.id:
             source_id = r.id
-        if writes.target_op == "create" and (r := results.get(("target", index))) and r.ok:
+        if writes.target_op == "create" and (r := results.get(("target", index))) and r.id:
             target_id = r.id
         if run.plan_only:
             source_id = source_id or "(new)"
@@ -317,6 +340,7 @@ class Pass:
             else ("update" if writes.any else "unchanged")
         )
         side: Side = "source" if writes.source_op and not writes.target_op else "target"
+        conflicts = tuple(writes.conflicts)
         if errors:
             self._block(pair.driver)
             outcome = Outcome(
@@ -326,11 +350,14 @@ class Pass:
                 target_id,
                 side,
                 tuple(writes.changes),
-                "; ".join(e for e in errors if e),
+                "; ".join([*(e for e in errors if e), *conflicts]),
+                conflicts,
             )
         else:
+            reason = "; ".join(r for r in (pair.how, *conflicts, *writes.notes) if r)
+            changes = tuple(writes.changes)
             outcome = Outcome(
-                action, pair.driver.label(), source_id, target_id, side, tuple(writes.changes), pair.how
+                action, pair.driver.label(), source_id, target_id, side, changes, reason, conflicts
             )
         run.emit(outcome)
         if run.plan_only or source_id is None or target_id is None:
@@ -347,28 +374,7 @@ class Pass:
         ):
             batch.snapshots[source_id] = writes.snapshot
         if action != "unchanged" or new_link or errors:
-            batch.log.append(_log(outcome))
-
-
-def _log(outcome: Outcome) -> LogEntry:
-    return LogEntry(
-        outcome.action,
-        outcome.ref,
-        outcome.source_id,
-        outcome.target_id,
-        outcome.side,
-        [_change_json(c) for c in outcome.changes],
-        outcome.reason,
-    )
-
-
-def _change_json(change: FieldChange) -> dict[str, Any]:
-    return {
-        "side": change.side,
-        "field": change.field,
-        "before": jsonable(change.before),
-        "after": jsonable(change.after),
-    }
+            batch.log.append(log_entry(outcome))
 
 
 def side_of(profile: Profile, side: Side) -> Any:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from b24kit.sync.records import Side
+from b24kit.sync.state import LogEntry
+from b24kit.sync.values import jsonable
 
 Action: TypeAlias = Literal["create", "update", "unchanged", "skip", "fail", "delete", "deactivate"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "unchanged", "skip", "fail", "delete", "deactivate")
@@ -43,6 +45,8 @@ class Outcome:
     side: Side = "target"
     changes: tuple[FieldChange, ...] = ()
     reason: str = ""
+    conflicts: tuple[str, ...] = ()
+    """Two-way: the fields both sides changed, each with the side whose value stands."""
 
     @property
     def past(self) -> str:
@@ -69,9 +73,12 @@ class RunReport:
     """Related records created by lookups (``create``), by entity."""
     keep_outcomes: bool = False
     max_failures: int = 1000
+    conflicts: int = 0
+    """Fields both sides had changed, resolved by the profile's rule (each one is in the run log)."""
 
     def add(self, outcome: Outcome) -> None:
         self.counts[outcome.action] += 1
+        self.conflicts += len(outcome.conflicts)
         if self.keep_outcomes:
             self.outcomes.append(outcome)
         if outcome.action == "fail" and len(self.failures) < self.max_failures:
@@ -87,3 +94,25 @@ class RunReport:
 
     def summary(self) -> dict[str, int]:
         return {a: self.counts[a] for a in ACTIONS}
+
+
+def log_entry(outcome: Outcome) -> LogEntry:
+    """The run-log line of an outcome (its reason carries any conflicts)."""
+    return LogEntry(
+        outcome.action,
+        outcome.ref,
+        outcome.source_id,
+        outcome.target_id,
+        outcome.side,
+        [_change_json(c) for c in outcome.changes],
+        outcome.reason,
+    )
+
+
+def _change_json(change: FieldChange) -> dict[str, Any]:
+    return {
+        "side": change.side,
+        "field": change.field,
+        "before": jsonable(change.before),
+        "after": jsonable(change.after),
+    }

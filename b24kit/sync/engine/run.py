@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -34,6 +34,7 @@ def run_sync(
     listener: Listener | None = None,
     keep_outcomes: bool = False,
     now: datetime | None = None,
+    only: Mapping[Side, Sequence[str]] | None = None,
 ) -> RunReport:
     """Sync ``profile`` from ``source`` to ``target`` (and back, two-way), or plan it.
 
@@ -44,6 +45,8 @@ def run_sync(
         listener: called with each record's :class:`Outcome` as it is decided (progress, reports).
         keep_outcomes: also keep every outcome in the returned report (tests, small plans).
         now: the moment used for ``backfill: none`` (default: the current time).
+        only: sync just these records, by id per side (a webhook's records); cursors stay, and
+            only the records given (or found deleted) reach the delete phase.
 
     Returns:
         The run's report; ``report.failed`` counts records that failed, ``report.guard`` says
@@ -77,7 +80,10 @@ def run_sync(
         Matcher(profile, store, ios, run_id),
     )
     try:
-        _passes(state, now or datetime.now(UTC), force_deletes)
+        if only is not None:
+            _targeted(state, only, force_deletes)
+        else:
+            _passes(state, now or datetime.now(UTC), force_deletes)
     except Exception as exc:
         if not plan_only:
             store.finish_run(run_id, "error", report.summary(), f"{type(exc).__name__}: {exc}")
@@ -97,12 +103,53 @@ def _passes(state: RunState, now: datetime, force_deletes: bool) -> None:
         source_records
     )
     deletes.sweep(state, complete=since is None, force=force_deletes)
+    state.tombstones.clear()
     if profile.direction == "two_way":
         since_t = _since(state, "target", now)
         target_records = _read(state, "target", since_t)
         Pass(state, "target", since_t, "ordered" in state.ios["target"].connector.capabilities).execute(
             target_records
         )
+        if state.tombstones:  # targets whose source vanished, seen from the target side
+            deletes.sweep(state, complete=False, force=force_deletes)
+
+
+def _targeted(state: RunState, only: Mapping[Side, Sequence[str]], force_deletes: bool) -> None:
+    """Sync the given records: a source id that no longer exists is a tombstone; a missing target's
+    source record is synced instead, so ``deletes.target_missing`` applies to it."""
+    source_ids = list(dict.fromkeys(str(i) for i in only.get("source", ())))
+    target_ids = list(dict.fromkeys(str(i) for i in only.get("target", ())))
+    targets: list[Record] = []
+    if target_ids:
+        io = state.ios["target"]
+        targets = _stamped(state, "target", io.fetch(io.entity, target_ids))
+        found = {r.id for r in targets}
+        missing = [i for i in target_ids if i not in found]
+        if missing:
+            links = state.store.links_by_target(state.profile.name, missing)
+            source_ids.extend(link.source_id for link in links.values() if link.source_id not in source_ids)
+    if source_ids:
+        io = state.ios["source"]
+        records = _stamped(state, "source", io.fetch(io.entity, source_ids))
+        found = {r.id for r in records}
+        records += [Record(id=i, fields={}, deleted=True, ref=i) for i in source_ids if i not in found]
+        Pass(state, "source", None, False, targeted=True).execute(records)
+    if targets and state.profile.direction == "two_way":
+        Pass(state, "target", None, False, targeted=True).execute(targets)
+    deletes.sweep(state, complete=False, force=force_deletes)
+
+
+def _stamped(state: RunState, side: Side, records: Iterable[Record]) -> list[Record]:
+    """Records with ``modified`` taken from the cursor field when the connector left it empty."""
+    spec = (state.profile.source if side == "source" else state.profile.target).cursor
+    out = []
+    for record in records:
+        if record.modified is None and spec is not None:
+            moment = parse_datetime(get_path(record.fields, spec.field))
+            if moment is not None:
+                record = replace(record, modified=moment)
+        out.append(record)
+    return out
 
 
 def _since(state: RunState, side: Side, now: datetime) -> Since | None:
@@ -123,14 +170,9 @@ def _since(state: RunState, side: Side, now: datetime) -> Since | None:
 def _read(state: RunState, side: Side, since: Since | None) -> Iterator[Record]:
     io = state.ios[side]
     io.count("read")
-    spec = (state.profile.source if side == "source" else state.profile.target).cursor
     records: Iterable[Record] = io.connector.read(io.entity, since=since)
     for record in records:
-        if record.modified is None and spec is not None:
-            moment = parse_datetime(get_path(record.fields, spec.field))
-            if moment is not None:
-                record = replace(record, modified=moment)
-        yield record
+        yield _stamped(state, side, [record])[0]
 
 
 def _resume_warnings(profile: Profile, interrupted: list[int], pending: int) -> list[str]:

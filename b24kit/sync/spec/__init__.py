@@ -30,11 +30,13 @@ from .profile import (
     SideSpec,
 )
 from .triggers import EventTrigger, Schedule, Triggers
+from .twoway import ComputedSpec, LinkFieldsSpec, LinkSlot
 
 __all__ = [
     "PROFILE_VERSION",
     "RECORD_ID",
     "AnyField",
+    "ComputedSpec",
     "Condition",
     "ConstField",
     "CursorSpec",
@@ -45,6 +47,8 @@ __all__ = [
     "FieldSpec",
     "FromField",
     "LinkField",
+    "LinkFieldsSpec",
+    "LinkSlot",
     "LookupField",
     "LookupKey",
     "LookupSpec",

@@ -12,6 +12,7 @@ from .base import Spec
 from .conditions import Condition
 from .fields import RECORD_ID, AnyField, FieldSpec, FromField, LinkField, Normaliser
 from .triggers import Triggers
+from .twoway import ComputedSpec, LinkFieldsSpec
 
 PROFILE_VERSION = 1
 
@@ -124,9 +125,16 @@ class DeletesSpec(Spec):
         description="Source records matching all of these count as deleted (an AD account that is disabled).",
     )
     guard: DeleteGuard = Field(default_factory=DeleteGuard)
-    target_missing: Literal["recreate", "unlink"] = Field(
+    target_missing: Literal["recreate", "unlink", "deactivate_source", "delete_source"] = Field(
         "recreate",
-        description="A linked target record vanished: create it again, or drop the link and leave it.",
+        description=(
+            "A linked target record vanished: create it again, or drop the link and leave it; two-way "
+            "profiles may also deactivate (deactivate_source fields) or delete the source record."
+        ),
+    )
+    deactivate_source: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Source fields written when its target vanished (target_missing: deactivate_source).",
     )
 
     @model_validator(mode="after")
@@ -134,6 +142,10 @@ class DeletesSpec(Spec):
         if self.mode == "deactivate" and not self.deactivate:
             raise ValueError(
                 "mode: deactivate needs `deactivate`: the target fields that deactivate a record"
+            )
+        if self.target_missing == "deactivate_source" and not self.deactivate_source:
+            raise ValueError(
+                "target_missing: deactivate_source needs `deactivate_source`: the source fields to write"
             )
         return self
 
@@ -189,6 +201,12 @@ class Profile(Spec):
     deletes: DeletesSpec = Field(default_factory=DeletesSpec)
     protected: ProtectedSpec = Field(default_factory=ProtectedSpec)
     triggers: Triggers = Field(default_factory=Triggers)
+    link_fields: LinkFieldsSpec = Field(
+        default_factory=LinkFieldsSpec, description="Keep the link on the records too (two-way)."
+    )
+    computed: ComputedSpec = Field(
+        default_factory=ComputedSpec, description="Fields recomputed from the record's own fields."
+    )
     batch_size: int | None = Field(
         None, ge=1, le=50, description="Records per write batch; default the connector's (50)."
     )
@@ -202,6 +220,18 @@ class Profile(Spec):
                 raise PydanticCustomError(
                     "profile_rule", "{message}", {"message": message, "path": f"fields.{name}.{key}"}
                 )
+        if self.direction != "two_way":
+            for path, used in (
+                ("link_fields.source", self.link_fields.source is not None),
+                ("computed.source", bool(self.computed.source)),
+                ("deletes.target_missing", self.deletes.target_missing.endswith("_source")),
+            ):
+                if used:
+                    raise PydanticCustomError(
+                        "profile_rule",
+                        "{message}",
+                        {"message": "this writes to the source: it needs direction: two_way", "path": path},
+                    )
         return self
 
 
