@@ -54,6 +54,9 @@ class JiraOptions(BaseModel):
     notify: bool = Field(True, description="false: edits made by the sync send no notifications.")
     page_size: int = Field(100, ge=1, le=100, description="Issues per search request.")
     timeout: float = Field(30.0, gt=0, description="Seconds to wait for each request.")
+    retries: int = Field(
+        3, ge=0, le=10, description="Retries of a request on 429, 503 and network errors, with backoff."
+    )
     verify: bool | str = Field(True, description="TLS: verify certificates (or a CA bundle path).")
 
     @field_validator("url")
@@ -117,7 +120,7 @@ class JiraApi:
                 server=opts.url,
                 options={"rest_api_version": opts.api_version, "verify": opts.verify},
                 timeout=opts.timeout,
-                max_retries=3,
+                max_retries=opts.retries,
                 **auth,
             )
         except JIRAError as exc:

@@ -5,6 +5,7 @@ what a vanished partner does."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -52,7 +53,7 @@ def fetches(store: MemoryStore) -> int:
     return sum(1 for kind, *_ in store.calls if kind == "fetch")
 
 
-def only_deal(dst: MemoryStore) -> tuple[str, dict]:
+def only_deal(dst: MemoryStore) -> tuple[str, dict[str, Any]]:
     ((deal_id, deal),) = dst.rows("deal").items()
     return deal_id, deal
 
