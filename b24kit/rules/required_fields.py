@@ -7,6 +7,10 @@ violation it moves the deal back (``crm.item.update``) and notifies the responsi
 (``im.notify.system.add``) in one batch. The stage it goes back to is the latest one in the
 deal's history where no requirement stops it, so the event of the move back finds nothing to do.
 
+The rule checks where a deal *is*, on every event: a deal standing on a guarded stage must have
+the fields. So a required field emptied while the deal stands there also sends it back; a deal
+created directly on a guarded stage goes to ``fallback_stage`` or its pipeline's first stage.
+
 The scheduled completeness report lives in :mod:`b24kit.rules.completeness`.
 """
 

@@ -87,20 +87,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
 }
 
 WORDS: dict[str, dict[str, str]] = {
-    "ru": {
-        "deal": "сделка",
-        "company": "компания",
-        "contact": "контакт",
-        "no_company": "Компания",
-        "no_contact": "Контакт",
-    },
-    "en": {
-        "deal": "deal",
-        "company": "company",
-        "contact": "contact",
-        "no_company": "Company",
-        "no_contact": "Contact",
-    },
+    "ru": {"deal": "сделка", "company": "компания", "contact": "контакт"},
+    "en": {"deal": "deal", "company": "company", "contact": "contact"},
 }
 
 
