@@ -14,6 +14,7 @@ from .connector import Connector, ConnectorContext, connector_class, open_connec
 from .engine import Listener, RunReport, run_sync
 from .engine.preflight import check_fields
 from .loader import ProfileError, load_profile_document, locate
+from .records import Side
 from .spec import Profile
 from .state import Link, StateStore
 from .yamlload import Document
@@ -124,8 +125,9 @@ def execute(
     force_deletes: bool = False,
     listener: Listener | None = None,
     keep_outcomes: bool = False,
+    only: Mapping[Side, Sequence[str]] | None = None,
 ) -> RunReport:
-    """Preflight, then plan or run the session's profile."""
+    """Preflight, then plan or run the session's profile (``only``: just these records by id per side)."""
     issues = session.preflight()
     if issues:
         raise ProfileError(issues)
@@ -139,7 +141,21 @@ def execute(
         force_deletes=force_deletes,
         listener=listener,
         keep_outcomes=keep_outcomes,
+        only=only,
     )
+
+
+def event_scope(profile: Profile, event: str, record_ids: Sequence[Any]) -> dict[Side, list[str]] | None:
+    """The records an event names, on the side the profile's trigger for that event says.
+
+    ``None`` when the profile has no trigger for the event (or it names no records): then the
+    whole profile runs incrementally instead.
+    """
+    sides = {t.side for t in profile.triggers.events if t.event.casefold() == event.casefold()}
+    ids = [str(i) for i in record_ids if str(i).strip()]
+    if len(sides) != 1 or not ids:
+        return None
+    return {sides.pop(): ids}
 
 
 LINK_COLUMNS = ("source_id", "target_id", "state")
