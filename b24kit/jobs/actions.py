@@ -6,13 +6,13 @@ import asyncio
 import inspect
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from b24kit.client import AsyncClient, PortalConfig
 from b24kit.errors import JobError, NotFound
-from b24kit.sync.service import DEFAULT_STATE_URL, execute, open_session
+from b24kit.sync.service import DEFAULT_STATE_URL, event_scope, execute, open_session
 
 log = logging.getLogger("b24kit.jobs")
 
@@ -46,9 +46,19 @@ async def read_record(client: AsyncClient, entity: str, ident: int) -> dict[str,
 
 
 async def run_profile(
-    profile: Path, *, portal: PortalConfig, state_url: str | None, full: bool, input_file: Path | None
+    profile: Path,
+    *,
+    portal: PortalConfig,
+    state_url: str | None,
+    full: bool,
+    input_file: Path | None,
+    event: tuple[str, Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
-    """Run a sync profile (in a thread: the sync engine blocks); a summary of its report."""
+    """Run a sync profile (in a thread: the sync engine blocks); a summary of its report.
+
+    ``event`` (its name and record ids, from a webhook) limits the run to those records when the
+    profile has a trigger for that event (:func:`~b24kit.sync.service.event_scope`).
+    """
 
     def run() -> dict[str, Any]:
         with open_session(
@@ -58,7 +68,8 @@ async def run_profile(
             input_file=input_file,
             portal=portal,
         ) as session:
-            report = execute(session, full=full)
+            only = event_scope(session.profile, *event) if event is not None else None
+            report = execute(session, full=full, only=only)
         summary: dict[str, Any] = {"profile": report.profile, "run_id": report.run_id, **report.summary()}
         if report.guard:
             summary["guard"] = report.guard

@@ -101,8 +101,6 @@ class Endpoints:
             m.inc("b24kit_runner_deduplicated_total", portal=item.portal, kind=item.kind)
         else:
             m.inc("b24kit_runner_accepted_total", portal=item.portal, kind=item.kind)
-            if outcome == "merged":
-                m.inc("b24kit_runner_merged_total", portal=item.portal, kind=item.kind)
         m.observe_accept(time.perf_counter() - started)
         return _json({"result": outcome})
 
@@ -175,12 +173,14 @@ class Endpoints:
             self.s.metrics.inc("b24kit_runner_ignored_total", portal=name)
             return _json({"result": "ignored"})
         portal = source.portal or self.s.settings.default_portal or self.s.portals[0]
+        delivery, record = kind.identify(headers, data) if kind.identify else (None, None)
         item = Inbound(
             portal=portal,
             kind="webhook",
             name=event,
             payload={"source": name, "kind": kind_name, "event": event, "data": data},
-            dedupe_key=digest(name, raw.decode("utf-8", "replace")),
+            record_key=f"{name}:{record}" if record else None,
+            dedupe_key=digest(name, delivery or raw.decode("utf-8", "replace")),
         )
         return await self._submit(item, started)
 

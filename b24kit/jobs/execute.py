@@ -15,11 +15,11 @@ from b24kit.robots.call import from_payload
 from b24kit.sync.values import MISSING, get_path
 
 from .actions import call_handler, read_record, run_profile
+from .inbox import Mark
 from .jobset import JobDef
 from .keys import event_from_payload
 from .loader import resolve_hook
 from .model import Inbound, Task
-from .queue import Mark
 from .services import Services, retriable
 
 log = logging.getLogger("b24kit.jobs")
@@ -167,6 +167,7 @@ class Executor:
                 state_url=self.s.settings.runner.sync_state,
                 full=job.action.full,
                 input_file=job.input,
+                event=_records(event) if task.kind == "webhook" else None,
             )
             return
         ctx, _ = self.s.context(portal)
@@ -224,6 +225,11 @@ def job_run(
         merge_key=key,
         delay=services.settings.runner.debounce_seconds if delay is None else delay,
     )
+
+
+def _records(event: PortalEvent) -> tuple[str, list[Any]]:
+    """A webhook's event name and the ids of the records it is about (a sync runs just those)."""
+    return event.name, list(event.data.get("record_ids") or [])
 
 
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,17 +11,18 @@ older task of its record is still queued, so a record's tasks run one at a time,
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, case, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, case, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.exc import IntegrityError
 
 from .model import Inbound, Outcome, Task, TaskRow
-from .tables import Tables
+from .tables import QUEUED_MERGE, Tables
 
 MAX_ERRORS_KEPT = 20
+Mark = tuple[str, float, dict[str, Any] | None]
 
 
 def _dumps(value: Any) -> str:
@@ -31,67 +32,92 @@ def _dumps(value: Any) -> str:
 class Inbox:
     """Inbox operations on the runner's store; each call is one transaction."""
 
-    def __init__(self, engine: Engine, tables: Tables) -> None:
+    def __init__(self, engine: Engine, tables: Tables, *, durable: bool = True) -> None:
         self.engine = engine
+        self.durable = durable
         self.t = tables.inbox
         self.seen = tables.seen
         self.records = tables.records
+        self._statements: dict[str, Any] = {}
+
+    @contextmanager
+    def _tx(self, *, durable: bool) -> Iterator[Connection]:
+        """A transaction; only accepts wait for the disk (``durable``). Losing a finished mark or
+        a claim to a power cut only means a task runs again; losing an accepted event would
+        break the promise its 200 made. (SQLite: ``synchronous``; PostgreSQL: ``synchronous_commit``.)"""
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if durable and self.durable else 'NORMAL'}")
+            elif not durable:
+                conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            yield conn
 
     # accepting ----------------------------------------------------------------------------
 
     def accept(self, items: Sequence[Inbound], *, now: float, dedupe_window: float) -> list[Outcome]:
         """Store ``items`` in one transaction; each is queued, merged into a queued task, or a duplicate."""
-        try:
-            with self.engine.begin() as conn:
-                return [self._accept_one(conn, item, now, dedupe_window, nested=False) for item in items]
-        except IntegrityError:  # another process queued the same merge key meanwhile: item by item
-            with self.engine.begin() as conn:
-                return [self._accept_one(conn, item, now, dedupe_window, nested=True) for item in items]
+        with self._tx(durable=True) as conn:
+            return self._accept(conn, items, now, dedupe_window)
 
     def accept_on(self, conn: Connection, items: Sequence[Inbound], *, now: float) -> None:
         """Queue ``items`` inside a transaction the caller holds (no dedupe)."""
-        for item in items:
-            self._accept_one(conn, item, now, 0.0, nested=False)
+        self._accept(conn, items, now, 0.0)
 
-    def _accept_one(
-        self, conn: Connection, item: Inbound, now: float, window: float, *, nested: bool
-    ) -> Outcome:
-        if item.dedupe_key is not None and self._seen(conn, item.dedupe_key, now, window):
-            return "duplicate"
-        payload = _dumps(item.payload)
-        if item.merge_key is not None:
-            merged = conn.execute(
-                update(self.t)
-                .where(self.t.c.merge_key == item.merge_key, self.t.c.status == "queued")
-                .values(payload=payload, merged=self.t.c.merged + 1, updated_at=now)
-            )
-            if merged.rowcount:
-                return "merged"
-        row = {
-            "portal": item.portal,
-            "kind": item.kind,
-            "name": item.name,
-            "record_key": item.record_key,
-            "merge_key": item.merge_key,
-            "payload": payload,
+    def _accept(self, conn: Connection, items: Sequence[Inbound], now: float, window: float) -> list[Outcome]:
+        """One ``INSERT ... ON CONFLICT (merge_key) DO UPDATE`` for all items (a single executemany):
+        an item whose merge key has a queued task merges into it (the newest payload wins)."""
+        outcomes: list[Outcome] = ["duplicate"] * len(items)
+        groups: dict[str | int, list[int]] = {}
+        for i, item in enumerate(items):
+            if item.dedupe_key is not None and self._seen(conn, item.dedupe_key, now, window):
+                continue
+            groups.setdefault(item.merge_key if item.merge_key is not None else i, []).append(i)
+            outcomes[i] = "accepted"
+        if groups:
+            rows = [self._row(items[ix[0]], items[ix[-1]], len(ix) - 1, now) for ix in groups.values()]
+            conn.execute(self._upsert(conn.dialect.name), rows)
+        return outcomes
+
+    @staticmethod
+    def _row(first: Inbound, last: Inbound, merged: int, now: float) -> dict[str, Any]:
+        return {
+            "portal": last.portal,
+            "kind": last.kind,
+            "name": last.name,
+            "record_key": last.record_key,
+            "merge_key": last.merge_key,
+            "payload": _dumps(last.payload),
             "status": "queued",
             "attempts": 0,
-            "merged": 0,
-            "available_at": now + item.delay,
+            "merged": merged,
+            "available_at": now + first.delay,
             "created_at": now,
             "updated_at": now,
             "progress": "{}",
             "errors": "[]",
         }
-        if not nested:
-            conn.execute(insert(self.t), row)
-            return "queued"
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(self.t), row)
-        except IntegrityError:
-            return self._accept_one(conn, item, now, window, nested=True)
-        return "queued"
+
+    def _upsert(self, dialect: str) -> Any:
+        cached = self._statements.get(dialect)
+        if cached is not None:
+            return cached
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        t = self.t
+        statement = dialect_insert(t)
+        statement = statement.on_conflict_do_update(
+            index_elements=[t.c.merge_key],
+            index_where=text(QUEUED_MERGE),
+            set_={
+                "payload": statement.excluded.payload,
+                "merged": t.c.merged + statement.excluded.merged + 1,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        self._statements[dialect] = statement
+        return statement
 
     def _seen(self, conn: Connection, key: str, now: float, window: float) -> bool:
         found = conn.execute(select(self.seen.c.seen_at).where(self.seen.c.key == key)).scalar()
@@ -107,6 +133,32 @@ class Inbox:
 
     def claim(self, limit: int, *, now: float, lease: float) -> list[Task]:
         """Up to ``limit`` ready tasks, marked running until ``now + lease``."""
+        return self.cycle([], limit, now=now, lease=lease)
+
+    def cycle(
+        self, done: Sequence[tuple[Task, Mark | None]], limit: int, *, now: float, lease: float
+    ) -> list[Task]:
+        """Mark ``done`` tasks finished and claim up to ``limit`` more, in one transaction."""
+        with self._tx(durable=False) as conn:
+            self._complete(conn, done, now)
+            return self._claim(conn, limit, now, lease) if limit > 0 else []
+
+    def _claim(self, conn: Connection, limit: int, now: float, lease: float) -> list[Task]:
+        ready, mark_running = self._claim_statements()
+        rows = conn.execute(ready, {"now": now, "limit": limit}).mappings().all()
+        if not rows:
+            return []
+        conn.execute(mark_running, {"ids": [row["id"] for row in rows], "now": now, "lease": now + lease})
+        tasks = [_task(row) for row in rows]
+        for task in tasks:
+            task.attempts += 1
+        return tasks
+
+    def _claim_statements(self) -> tuple[Any, Any]:
+        """Built once: a task is ready when no task of its record runs and none older waits."""
+        cached = self._statements.get("claim")
+        if cached is not None:
+            return cast(tuple[Any, Any], cached)
         q, r, e = self.t, self.t.alias("r"), self.t.alias("e")
         free_record = or_(
             q.c.record_key.is_(None),
@@ -115,45 +167,73 @@ class Inbox:
                 ~exists().where(e.c.record_key == q.c.record_key, e.c.status == "queued", e.c.id < q.c.id),
             ),
         )
-        with self.engine.begin() as conn:
-            candidates = conn.execute(
-                select(q.c.id, q.c.record_key)
-                .where(q.c.status == "queued", q.c.available_at <= now, free_record)
-                .order_by(q.c.id)
-                .limit(limit)
-            ).all()
-            if not candidates:
-                return []
-            ids = [row[0] for row in candidates]
-            conn.execute(
-                update(q)
-                .where(q.c.id.in_(ids), q.c.status == "queued")
-                .values(status="running", attempts=q.c.attempts + 1, lease_until=now + lease, updated_at=now)
+        ready = (
+            select(q)
+            .where(q.c.status == "queued", q.c.available_at <= bindparam("now"), free_record)
+            .order_by(q.c.id)
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True, of=q)
+        )
+        mark_running = (
+            update(q)
+            .where(q.c.id.in_(bindparam("ids", expanding=True)), q.c.status == "queued")
+            .values(
+                status="running",
+                attempts=q.c.attempts + 1,
+                lease_until=bindparam("lease"),
+                updated_at=bindparam("now"),
             )
-            rows = conn.execute(select(q).where(q.c.id.in_(ids)).order_by(q.c.id)).mappings().all()
-        return [_task(row) for row in rows]
+        )
+        self._statements["claim"] = (ready, mark_running)
+        return ready, mark_running
 
     # finishing ----------------------------------------------------------------------------
 
-    def complete(
-        self,
-        task: Task,
-        *,
-        now: float,
-        mark: tuple[str, float, dict[str, Any] | None] | None = None,
-    ) -> None:
-        """Done. ``mark``: (record key, event time, fields read) remembered for the record."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(self.t)
-                .where(self.t.c.id == task.id)
-                .values(status="done", lease_until=None, updated_at=now, progress=_dumps(task.progress))
-            )
-            if mark is not None:
+    def complete(self, done: Sequence[tuple[Task, Mark | None]], *, now: float) -> None:
+        """Tasks finished (see :meth:`cycle`)."""
+        self.cycle(done, 0, now=now, lease=0.0)
+
+    def _complete(self, conn: Connection, done: Sequence[tuple[Task, Mark | None]], now: float) -> None:
+        """A mark (record key, event time, fields read) is remembered for the record: the newest
+        event time processed, and the fields last seen."""
+        if not done:
+            return
+        conn.execute(
+            update(self.t)
+            .where(self.t.c.id == bindparam("task_id"))
+            .values(status="done", lease_until=None, updated_at=now, progress=bindparam("task_progress")),
+            [{"task_id": task.id, "task_progress": _dumps(task.progress)} for task, _ in done],
+        )
+        plain = [(task.portal, *mark) for task, mark in done if mark is not None and mark[2] is None]
+        if plain:
+            self._seen_upsert(conn, plain)
+        for task, mark in done:
+            if mark is not None and mark[2] is not None:
                 self._mark(conn, task.portal, *mark)
 
+    def _seen_upsert(self, conn: Connection, marks: list[tuple[str, str, float, Any]]) -> None:
+        t = self.records
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert_insert  # type: ignore[assignment]
+        statement = upsert_insert(t)
+        statement = statement.on_conflict_do_update(
+            index_elements=[t.c.portal, t.c.record_key],
+            set_={
+                "seen_ts": case(
+                    (t.c.seen_ts > statement.excluded.seen_ts, t.c.seen_ts), else_=statement.excluded.seen_ts
+                )
+            },
+        )
+        rows = {(portal, key): ts for portal, key, ts, _ in marks}
+        conn.execute(
+            statement,
+            [{"portal": p, "record_key": k, "seen_ts": ts, "fields": "{}"} for (p, k), ts in rows.items()],
+        )
+
     def save_progress(self, task: Task, *, now: float) -> None:
-        with self.engine.begin() as conn:
+        with self._tx(durable=False) as conn:
             conn.execute(
                 update(self.t)
                 .where(self.t.c.id == task.id)
@@ -163,7 +243,7 @@ class Inbox:
     def fail(self, task: Task, error: str, *, now: float, retry_at: float | None) -> str:
         """Record the error; queue the task again at ``retry_at``, or make it a dead letter (``None``)."""
         task.errors = [*task.errors, {"at": now, "attempt": task.attempts, "error": error}][-MAX_ERRORS_KEPT:]
-        with self.engine.begin() as conn:
+        with self._tx(durable=False) as conn:
             if retry_at is None:
                 conn.execute(
                     update(self.t)
@@ -236,7 +316,7 @@ class Inbox:
         condition = self.t.c.status == "running"
         if not every_running:
             condition = and_(condition, self.t.c.lease_until < now)
-        with self.engine.begin() as conn:
+        with self._tx(durable=False) as conn:
             rows = conn.execute(
                 select(self.t.c.id, self.t.c.attempts, self.t.c.errors).where(condition)
             ).all()
@@ -257,7 +337,7 @@ class Inbox:
         condition = self.t.c.status == "dead"
         if ids is not None:
             condition = and_(condition, self.t.c.id.in_(list(ids)))
-        with self.engine.begin() as conn:
+        with self._tx(durable=False) as conn:
             found = [
                 row[0] for row in conn.execute(select(self.t.c.id).where(condition).order_by(self.t.c.id))
             ]
@@ -268,7 +348,7 @@ class Inbox:
     # looking ------------------------------------------------------------------------------
 
     def get(self, task_id: int) -> TaskRow | None:
-        with self.engine.begin() as conn:
+        with self._tx(durable=False) as conn:
             row = conn.execute(select(self.t).where(self.t.c.id == task_id)).mappings().first()
         return None if row is None else _row(row)
 
@@ -276,17 +356,17 @@ class Inbox:
         query = select(self.t).order_by(self.t.c.id.desc()).limit(limit)
         if status is not None:
             query = query.where(self.t.c.status == status)
-        with self.engine.begin() as conn:
+        with self._tx(durable=False) as conn:
             return [_row(r) for r in conn.execute(query).mappings().all()]
 
     def counts(self) -> dict[str, int]:
-        with self.engine.begin() as conn:
+        with self._tx(durable=False) as conn:
             rows = conn.execute(select(self.t.c.status, func.count()).group_by(self.t.c.status)).all()
         return {str(status): int(n) for status, n in rows}
 
     def purge(self, *, done_before: float, seen_before: float) -> int:
         """Forget finished tasks and delivery keys older than the given times."""
-        with self.engine.begin() as conn:
+        with self._tx(durable=False) as conn:
             gone = conn.execute(
                 delete(self.t).where(self.t.c.status == "done", self.t.c.updated_at < done_before)
             ).rowcount

@@ -81,8 +81,15 @@ def _int(value: Any) -> int | None:
 def event_inbound(
     portal: str, event: PortalEvent, *, source: str, delay: float, dedupe: str | None = None
 ) -> Inbound:
-    """An event as a task: merged with the queued one for its record and name, deduplicated by
-    its content (a repeated delivery of the same body) unless ``dedupe`` is given."""
+    """An event as a task, merged with the task queued for its record and name.
+
+    CRM events carry only the record's ID and a time in seconds, so two changes of one deal in
+    the same second arrive as identical bodies: an identical body is therefore not dropped but
+    merged into the queued task, or, once that task has started (it may have read the record
+    before the second change), queued again; handlers converge, so a repeat has no effect.
+    Events without a record are dropped when the same body comes again within the dedupe
+    window. ``dedupe`` (reconciliation) gives an explicit key instead.
+    """
     record = event_record(event.name, event.data)
     key = record_key(portal, record)
     payload = {
@@ -100,7 +107,8 @@ def event_inbound(
         payload=payload,
         record_key=key,
         merge_key=None if key is None else f"{key}|{event.name}",
-        dedupe_key=dedupe or digest(portal, event.name, event.handler_id, event.data, event.ts),
+        dedupe_key=dedupe
+        or (digest(portal, event.name, event.handler_id, event.data, event.ts) if key is None else None),
         delay=delay if key is not None else 0.0,
     )
 

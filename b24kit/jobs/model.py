@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["event", "robot", "job", "timer", "webhook"]
-Outcome = Literal["queued", "merged", "duplicate"]
+Outcome = Literal["accepted", "duplicate"]
 Status = Literal["queued", "running", "done", "dead"]
 
 

@@ -5,7 +5,7 @@ readers), commits the events to the inbox, and only then clears them with
 ``event.offline.clear``; rows that are not well-formed events are marked with
 ``event.offline.error`` (kept on the portal for inspection). A crash between the commit and the
 clear leaves a reserved batch on the portal: its ``process_id`` is kept in the state store and
-cleared at the next start (the events are in the inbox already; the inbox drops repeats).
+cleared at the next start (the events are in the inbox already, so they are not read twice).
 An ``ONOFFLINEEVENT`` notification (bound online, if the portal can reach us) wakes the poller.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 
 from b24kit.automation import PortalEvent
 
-from .keys import digest, event_inbound
+from .keys import event_inbound
 from .model import Inbound
 from .services import Services
 
@@ -105,8 +105,7 @@ class OfflineConsumer:
             if not self.s.jobs.for_event(self.portal, name):
                 continue
             event = PortalEvent(name, dict(data), ts=_ts(row.get("TIMESTAMP_X")))
-            dedupe = digest(self.portal, "offline", message, row.get("TIMESTAMP_X"))
-            items.append(event_inbound(self.portal, event, source="offline", delay=delay, dedupe=dedupe))
+            items.append(event_inbound(self.portal, event, source="offline", delay=delay))
         return items, good, bad
 
 

@@ -16,13 +16,15 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
+from .inbox import Mark
 from .model import Inbound, Outcome, Task
 from .store import JobStore
 
 T = TypeVar("T")
-Mark = tuple[str, float, dict[str, Any] | None]
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 
 class TaskQueue(Protocol):
@@ -34,9 +36,9 @@ class TaskQueue(Protocol):
 
     async def submit_many(self, items: Sequence[Inbound]) -> list[Outcome]: ...
 
-    async def claim(self, limit: int) -> list[Task]: ...
-
-    async def complete(self, task: Task, mark: Mark | None = None) -> None: ...
+    async def cycle(self, done: Sequence[tuple[Task, Mark | None]], limit: int) -> list[Task]:
+        """Record ``done`` tasks as finished and claim up to ``limit`` ready ones (one per record)."""
+        ...
 
     async def save_progress(self, task: Task) -> None: ...
 
@@ -53,6 +55,44 @@ class TaskQueue(Protocol):
         ...
 
 
+class _Group(Generic[In, Out]):
+    """Calls that arrive while a transaction commits wait and go into the next one together."""
+
+    def __init__(self, queue: StoreQueue, commit: Callable[[list[In]], list[Out]]) -> None:
+        self.queue = queue
+        self.commit = commit
+        self.pending: list[tuple[In, asyncio.Future[Out]]] = []
+        self.flushing = False
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def add(self, item: In) -> Out:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Out] = loop.create_future()
+        self.pending.append((item, future))
+        if not self.flushing:
+            self.flushing = True
+            self._flusher = loop.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        try:
+            while self.pending:
+                group, self.pending = self.pending, []
+                try:
+                    results = await self.queue.run(self.commit, [item for item, _ in group])
+                except Exception as exc:  # the whole group failed: every caller hears it
+                    for _, future in group:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                self.queue.commits += 1
+                for (_, future), result in zip(group, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+        finally:
+            self.flushing = False
+
+
 class StoreQueue:
     """:class:`TaskQueue` on a :class:`JobStore`, for one runner process."""
 
@@ -61,57 +101,33 @@ class StoreQueue:
         self.dedupe_window = dedupe_window
         self.lease = lease
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="b24kit-db")
-        self._pending: list[tuple[Inbound, asyncio.Future[Outcome]]] = []
-        self._flushing = False
         self._ready = asyncio.Event()
         self.commits = 0
+        self._accepts: _Group[Inbound, Outcome] = _Group(self, self._accept)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a store call on the database thread."""
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
 
     async def submit(self, item: Inbound) -> Outcome:
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
-        return await future
+        outcome = await self._accepts.add(item)
+        self._ready.set()
+        return outcome
 
     async def submit_many(self, items: Sequence[Inbound]) -> list[Outcome]:
         return list(await asyncio.gather(*(self.submit(item) for item in items)))
 
-    async def _flush(self) -> None:
-        try:
-            while self._pending:
-                group, self._pending = self._pending, []
-                try:
-                    outcomes = await self.run(self._accept, [item for item, _ in group])
-                except BaseException as exc:  # the whole group failed: every request hears it
-                    for _, future in group:
-                        if not future.done():
-                            future.set_exception(
-                                exc if isinstance(exc, Exception) else RuntimeError(str(exc))
-                            )
-                    if not isinstance(exc, Exception):
-                        raise
-                    continue
-                self.commits += 1
-                for (_, future), outcome in zip(group, outcomes, strict=True):
-                    if not future.done():
-                        future.set_result(outcome)
-                self._ready.set()
-        finally:
-            self._flushing = False
-
     def _accept(self, items: list[Inbound]) -> list[Outcome]:
         return self.store.inbox.accept(items, now=time.time(), dedupe_window=self.dedupe_window)
 
+    async def cycle(self, done: Sequence[tuple[Task, Mark | None]], limit: int) -> list[Task]:
+        return await self.run(lambda: self.store.inbox.cycle(done, limit, now=time.time(), lease=self.lease))
+
     async def claim(self, limit: int) -> list[Task]:
-        return await self.run(lambda: self.store.inbox.claim(limit, now=time.time(), lease=self.lease))
+        return await self.cycle([], limit)
 
     async def complete(self, task: Task, mark: Mark | None = None) -> None:
-        await self.run(lambda: self.store.inbox.complete(task, now=time.time(), mark=mark))
+        await self.cycle([(task, mark)], 0)
 
     async def save_progress(self, task: Task) -> None:
         await self.run(lambda: self.store.inbox.save_progress(task, now=time.time()))

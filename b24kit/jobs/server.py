@@ -3,9 +3,9 @@ can be printed once everything is ready)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import socket
+import sys
 from collections.abc import AsyncIterator, Callable
 
 import uvicorn
@@ -27,7 +27,7 @@ def public_url(settings: Settings, port: int | None = None) -> str:
 
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP: asyncio sets TCP_NODELAY
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(2048)
@@ -37,6 +37,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(runner: Runner, *, host: str, port: int, ready: Callable[[str], None]) -> None:
     """Run until SIGINT/SIGTERM; ``ready(url)`` is called once the runner is up."""
+    # The database thread releases the GIL on every SQLite call and must win it back from the
+    # HTTP loop; the default 5 ms switch interval makes each such handoff slow (latency convoys).
+    sys.setswitchinterval(0.0005)
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     url = (
@@ -58,6 +61,6 @@ def serve(runner: Runner, *, host: str, port: int, ready: Callable[[str], None])
     )
     server = uvicorn.Server(config)
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        server.run(sockets=[sock])  # on uvloop when installed (uvicorn[standard])
     finally:
         sock.close()

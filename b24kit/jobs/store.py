@@ -57,7 +57,7 @@ class JobStore:
                 self.tables.metadata.create_all(conn)
         except SQLAlchemyError as exc:
             raise JobError(f"cannot open the runner's state store: {_safe(exc)}") from None
-        self.inbox = Inbox(self.engine, self.tables)
+        self.inbox = Inbox(self.engine, self.tables, durable=durability == "full")
 
     @property
     def exclusive(self) -> bool:
@@ -75,8 +75,11 @@ class JobStore:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
+        """A transaction that waits for the disk (timers, installs, key-values are promises too)."""
         try:
             with self.engine.begin() as conn:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if self.inbox.durable else 'NORMAL'}")
                 yield conn
         except SQLAlchemyError as exc:
             raise JobError(f"state store: {_safe(exc)}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Float, Index, Integer, MetaData, String, Table, Text, text
 
 KEY = String(255)
+QUEUED_MERGE = "status = 'queued' AND merge_key IS NOT NULL"
 
 
 class Tables:
@@ -33,14 +34,14 @@ class Tables:
             Column("updated_at", Float, nullable=False),
             Column("progress", Text, nullable=False, default="{}"),  # jobs done, a robot's answer
             Column("errors", Text, nullable=False, default="[]"),
-            Index("jobs_inbox_ready", "status", "available_at"),
+            Index("jobs_inbox_ready", "status", "id"),
             Index("jobs_inbox_record", "record_key", "status"),
             Index(
                 "jobs_inbox_merge",
                 "merge_key",
                 unique=True,
-                sqlite_where=text("status = 'queued' AND merge_key IS NOT NULL"),
-                postgresql_where=text("status = 'queued' AND merge_key IS NOT NULL"),
+                sqlite_where=text(QUEUED_MERGE),
+                postgresql_where=text(QUEUED_MERGE),
             ),
         )
         # Deliveries already accepted (by a key of their content), for dropping repeats.

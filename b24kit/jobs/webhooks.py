@@ -23,16 +23,19 @@ from b24kit.robots.form import FormError
 
 Verify = Callable[[Mapping[str, str], Mapping[str, str], bytes, str], bool]
 Parse = Callable[[bytes], tuple[str, dict[str, Any]]]
+Identify = Callable[[Mapping[str, str], Mapping[str, Any]], tuple[str | None, str | None]]
 
 
 @dataclass(frozen=True)
 class WebhookKind:
     """``verify(headers, query, body, secret) -> bool``; ``parse(body) -> (event, data)``
-    (raise :class:`FormError` for a malformed body)."""
+    (raise :class:`FormError` for a malformed body); optional ``identify(headers, data) ->
+    (delivery id, record)``: a repeated delivery id is dropped, tasks on one record run one at a time."""
 
     name: str
     verify: Verify
     parse: Parse
+    identify: Identify | None = None
 
 
 KINDS: dict[str, WebhookKind] = {}
@@ -61,3 +64,19 @@ def json_event(body: bytes) -> tuple[str, dict[str, Any]]:
 
 
 register_webhook_kind(WebhookKind("generic", shared_secret, json_event))
+
+
+def _jira() -> WebhookKind:
+    """Jira's admin webhooks: ``X-Hub-Signature`` checked, deliveries deduplicated by identifier."""
+    from b24kit.sync.connectors import jira_webhooks as jira
+
+    def parse(body: bytes) -> tuple[str, dict[str, Any]]:
+        try:
+            return jira.event_of(body)
+        except jira.JiraWebhookError as exc:
+            raise FormError(str(exc)) from None
+
+    return WebhookKind("jira", jira.verify_request, parse, jira.identify)
+
+
+register_webhook_kind(_jira())

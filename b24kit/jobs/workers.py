@@ -12,10 +12,12 @@ import contextlib
 import logging
 import random
 import time
+from collections import deque
 
 from b24kit.robots import error_text
 
 from .execute import Executor
+from .inbox import Mark
 from .model import Task
 from .services import Services, retriable
 from .settings import RetrySettings
@@ -39,26 +41,33 @@ class Workers:
         self.active: set[asyncio.Task[None]] = set()
         self._slot = asyncio.Event()
         self.idle_poll = 0.2
+        self.finished: list[tuple[Task, Mark | None]] = []
 
     async def run(self) -> None:
+        """One database round trip per turn: record finished tasks and claim more (up to twice
+        the pool, so the next tasks are at hand); start tasks as slots free up."""
+        buffer: deque[Task] = deque()
         while True:
             free = self.size - len(self.active)
-            claimed: list[Task] = []
-            if free > 0:
+            want = free + self.size - len(buffer) if free > 0 and not buffer else 0
+            done, self.finished = self.finished, []
+            if done or want:
                 try:
-                    claimed = await self.s.queue.claim(free)
+                    buffer.extend(await self.s.queue.cycle(done, want))
                 except Exception:
-                    log.exception("claiming tasks failed; trying again shortly")
+                    self.finished = done + self.finished
+                    log.exception("the state store failed; trying again shortly")
                     await asyncio.sleep(1.0)
                     continue
-            for task in claimed:
+            while buffer and len(self.active) < self.size:
+                task = buffer.popleft()
                 job = asyncio.create_task(self._process(task), name=f"b24kit-task-{task.id}")
                 self.active.add(job)
                 job.add_done_callback(self._finished)
-            if claimed and len(claimed) == free:
+            if len(self.active) >= self.size:
                 await self._slot.wait()
                 self._slot.clear()
-            elif not claimed:
+            elif not buffer and not self.finished:
                 await self.s.queue.wait(self.idle_poll)
 
     def _finished(self, job: asyncio.Task[None]) -> None:
@@ -74,6 +83,10 @@ class Workers:
             job.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await job
+        done, self.finished = self.finished, []
+        if done:
+            with contextlib.suppress(Exception):
+                await self.s.queue.cycle(done, 0)
 
     async def _process(self, task: Task) -> None:
         started = time.perf_counter()
@@ -84,12 +97,10 @@ class Workers:
         except Exception as exc:
             await self._failed(task, exc)
             return
-        try:
-            await self.s.queue.complete(task, mark)
-        except Exception:
-            log.exception("task %s ran but could not be marked done; it will run again", task.id)
-            return
+        self.finished.append((task, mark))  # recorded by the dispatcher's next round trip
         self.s.metrics.inc("b24kit_runner_processed_total", kind=task.kind)
+        if task.merged:
+            self.s.metrics.inc("b24kit_runner_merged_total", task.merged, kind=task.kind)
         log.debug(
             "task %s (%s %s) done in %.3fs", task.id, task.kind, task.name, time.perf_counter() - started
         )
