@@ -184,12 +184,10 @@ def intake(emulator: str, args: argparse.Namespace) -> None:
     print(
         f"intake: {args.events} events, {args.concurrency} connections, SQLite durability={args.durability}"
     )
-    print(
-        f"  accepted {args.events - failures} ({failures} refused) in {wall:.2f}s = {args.events / wall:,.0f} events/s"
-    )
-    print(
-        f"  accept latency p50 {cuts[49] * 1000:.1f} ms, p99 {cuts[98] * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms"
-    )
+    rate = args.events / wall
+    print(f"  accepted {args.events - failures} ({failures} refused) in {wall:.2f}s = {rate:,.0f} events/s")
+    p50, p99, worst = cuts[49] * 1000, cuts[98] * 1000, max(latencies) * 1000
+    print(f"  accept latency p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {worst:.1f} ms")
     processed = next(
         (line for line in metrics.splitlines() if line.startswith("b24kit_runner_processed_total{")), ""
     )
