@@ -90,9 +90,14 @@ class Executor:
         return fields, previous
 
     async def _act(self, job: JobDef, event: PortalEvent, ctx: RuleContext, task: Task) -> None:
-        """Run the job's action for one event (a sync profile is queued as a run of its own)."""
+        """Run the job's action for one event. A sync profile with its own trigger for the event
+        syncs just the event's record, here; otherwise its whole (incremental) run is queued as a
+        task of its own, which later events merge into."""
         if job.action.sync is not None:
-            await self.s.queue.submit(job_run(task.portal, job.name, "event", event.name, self.s))
+            if event.name in job.sync_events and event.entity_id is not None:
+                await self.run_action(job, task.portal, event, task, scope=(event.name, [event.entity_id]))
+            else:
+                await self.s.queue.submit(job_run(task.portal, job.name, "event", event.name, self.s))
             return
         fn = job.hook if job.action.hook else job.handler.handler if job.handler else None
         if fn is None:
@@ -159,7 +164,14 @@ class Executor:
             raise JobError(f"no job named {name!r} (was it removed from the job files?)")
         await self.run_action(job, task.portal, PortalEvent(CRON_EVENT, dict(task.payload)), task)
 
-    async def run_action(self, job: JobDef, portal: str, event: PortalEvent, task: Task) -> None:
+    async def run_action(
+        self,
+        job: JobDef,
+        portal: str,
+        event: PortalEvent,
+        task: Task,
+        scope: tuple[str, list[Any]] | None = None,
+    ) -> None:
         if job.action.sync is not None and job.profile is not None:
             task.progress["sync"] = await run_profile(
                 job.profile,
@@ -167,7 +179,7 @@ class Executor:
                 state_url=self.s.settings.runner.sync_state,
                 full=job.action.full,
                 input_file=job.input,
-                event=_records(event) if task.kind == "webhook" else None,
+                event=scope or (_records(event) if task.kind == "webhook" else None),
             )
             return
         ctx, _ = self.s.context(portal)

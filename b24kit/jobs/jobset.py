@@ -27,6 +27,7 @@ class JobDef:
     robot: RobotDefinition | None  # for robot triggers
     profile: Path | None  # for sync actions
     input: Path | None
+    sync_events: frozenset[str] = frozenset()  # events the profile's own triggers scope to one record
 
     @property
     def name(self) -> str:

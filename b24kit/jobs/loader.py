@@ -160,11 +160,24 @@ def _resolve(
             )
     settings = _settings(doc, where, action, handler, issues)
     hook = _hook(doc, where, action, issues)
-    profile, input_file = _sync_paths(doc, where, action, base_dir, env, issues)
+    sync_events: set[str] = set()
+    profile, input_file = _sync_paths(doc, where, action, base_dir, env, issues, sync_events)
     robot = _robot(trigger, action, handler)
     if issues:
         raise JobsError(issues)
-    return JobDef(job, Path(doc.source), trigger, action, settings, handler, hook, robot, profile, input_file)
+    return JobDef(
+        job,
+        Path(doc.source),
+        trigger,
+        action,
+        settings,
+        handler,
+        hook,
+        robot,
+        profile,
+        input_file,
+        frozenset(sync_events),
+    )
 
 
 def _handler(job: JobSpec, action: Action) -> RobotSpec | EventRuleSpec | None:
@@ -236,6 +249,7 @@ def _sync_paths(
     base_dir: Path,
     env: Mapping[str, str],
     issues: list[ConfigError],
+    events: set[str],
 ) -> tuple[Path | None, Path | None]:
     if action.sync is None:
         return None, None
@@ -244,9 +258,11 @@ def _sync_paths(
         issues.append(_at(doc, (*where, "action", "sync"), f"no profile at {profile}"))
         return None, None
     try:
-        load_profile_document(profile, env=env)
+        loaded, _ = load_profile_document(profile, env=env)
     except ProfileError as exc:
         issues.extend(exc.issues)
+    else:
+        events.update(t.event.upper() for t in loaded.triggers.events)
     input_file = (base_dir / action.input).resolve() if action.input else None
     if input_file is not None and not input_file.exists():
         issues.append(_at(doc, (*where, "action", "input"), f"no file at {input_file}"))
