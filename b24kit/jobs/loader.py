@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import importlib
+import typing
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -209,11 +210,44 @@ def _settings(
         if action.settings:
             issues.append(_at(doc, path, f"{action.rule!r} takes no settings"))
         return None
+    unknown = list(_unknown_keys(model, action.settings, ()))
+    if unknown:  # settings models may ignore extra keys; a misspelt setting must not pass silently
+        issues.extend(_at(doc, (*path, *loc), f"unknown key {loc[-1]!r}", hint) for loc, hint in unknown)
+        return None
     try:
         return model.model_validate(action.settings)
     except ValidationError as exc:
         issues.extend(_translate(doc, err, model, path) for err in exc.errors())
         return None
+
+
+def _unknown_keys(model: Any, data: Any, loc: DataPath) -> Iterator[tuple[DataPath, str | None]]:
+    """Keys of ``data`` that ``model`` has no field for, with a did-you-mean, at any depth."""
+    if not isinstance(data, dict) or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return
+    fields = {(info.alias or name): info for name, info in model.model_fields.items()}
+    fields.update(model.model_fields)
+    for key, value in data.items():
+        info = fields.get(str(key))
+        if info is None:
+            if model.model_config.get("extra") != "allow":
+                yield (*loc, str(key)), did_you_mean(str(key), sorted(fields))
+            continue
+        inner = _model_in(info.annotation)
+        if inner is None:
+            continue
+        if isinstance(value, dict) and _is_mapping_of(info.annotation):
+            for sub, item in value.items():
+                yield from _unknown_keys(inner, item, (*loc, str(key), str(sub)))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _unknown_keys(inner, item, (*loc, str(key), i))
+        else:
+            yield from _unknown_keys(inner, value, (*loc, str(key)))
+
+
+def _is_mapping_of(annotation: Any) -> bool:
+    return any(typing.get_origin(arg) is dict for arg in (annotation, *typing.get_args(annotation)))
 
 
 def _hook(doc: Document, where: DataPath, action: Action, issues: list[ConfigError]) -> Any:
@@ -263,9 +297,7 @@ def _sync_paths(
         issues.extend(exc.issues)
     else:
         events.update(t.event.upper() for t in loaded.triggers.events)
-    input_file = (base_dir / action.input).resolve() if action.input else None
-    if input_file is not None and not input_file.exists():
-        issues.append(_at(doc, (*where, "action", "input"), f"no file at {input_file}"))
+    input_file = (base_dir / action.input).resolve() if action.input else None  # read when it runs
     return profile, input_file
 
 

@@ -1,0 +1,80 @@
+"""Small handlers the runner tests register (imported by the runner through ``runner.plugins``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from b24kit.automation import PortalEvent, PropertySpec, RobotCall, RuleContext, event_rule, robot
+from b24kit.errors import RobotError
+
+MARK = "seen by b24kit"
+
+
+class MarkSettings(BaseModel):
+    text: str = MARK
+
+
+@event_rule("test_mark_seen", events=("ONCRMDEALUPDATE", "ONCRMDEALADD"), settings=MarkSettings)
+async def mark_seen(event: PortalEvent, ctx: RuleContext, settings: MarkSettings) -> None:
+    """Converges: writes COMMENTS once; the echo of its own write changes nothing."""
+    deal = await ctx.client.call("crm.deal.get", {"id": event.entity_id})
+    if deal.get("COMMENTS") != settings.text:
+        await ctx.client.call(
+            "crm.deal.update", {"id": event.entity_id, "fields": {"COMMENTS": settings.text}}
+        )
+
+
+@event_rule("test_probability", events=("ONCRMDEALUPDATE",))
+async def probability(event: PortalEvent, ctx: RuleContext, settings: Any) -> None:
+    """S3-like: PROBABILITY from the stage; writes only when it differs."""
+    deal = await ctx.client.call("crm.deal.get", {"id": event.entity_id})
+    wanted = {"NEW": "10", "PREPARATION": "30", "EXECUTING": "60", "WON": "100"}.get(deal["STAGE_ID"])
+    if wanted is not None and str(deal.get("PROBABILITY") or "") != wanted:
+        await ctx.client.call("crm.deal.update", {"id": event.entity_id, "fields": {"PROBABILITY": wanted}})
+
+
+@robot(
+    "test_echo",
+    name={"ru": "Эхо", "en": "Echo"},
+    properties={"text": PropertySpec("string", name="Text", required=True)},
+    returns={"echo": PropertySpec("string", name="Echo")},
+)
+async def echo(call: RobotCall, ctx: RuleContext, settings: Any) -> dict[str, Any]:
+    text = str(call.properties.get("text"))
+    if text == "fail":
+        raise RobotError("asked to fail")
+    deal = await ctx.client.call("crm.deal.get", {"id": call.entity_id})
+    return {"echo": f"{text.upper()} {deal['TITLE']}"}
+
+
+@robot(
+    "test_task",
+    name="Task per deal",
+    properties={"title": PropertySpec("string", name="Title", required=True)},
+    returns={"task_id": PropertySpec("int", name="Task")},
+)
+async def task_per_deal(call: RobotCall, ctx: RuleContext, settings: Any) -> dict[str, Any]:
+    """Idempotent: one task per deal and title, found again on a re-run."""
+    title = f"{call.properties['title']} #{call.entity_id}"
+    found = await ctx.client.call("tasks.task.list", {"filter": {"TITLE": title}, "select": ["ID"]})
+    tasks = found.get("tasks") if isinstance(found, dict) else found
+    if tasks:
+        return {"task_id": int(tasks[0]["id"])}
+    made = await ctx.client.call(
+        "tasks.task.add",
+        {"fields": {"TITLE": title, "RESPONSIBLE_ID": 1, "UF_CRM_TASK": [f"D_{call.entity_id}"]}},
+    )
+    return {"task_id": int(made["task"]["id"])}
+
+
+seen_hooks: list[str] = []
+
+
+async def record_hook(event: PortalEvent, ctx: RuleContext, settings: dict[str, Any]) -> None:
+    seen_hooks.append(event.name)
+
+
+async def nothing(event: PortalEvent, ctx: RuleContext, settings: dict[str, Any]) -> None:
+    """A job that does nothing (the accept benchmark measures the intake, not the work)."""
