@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from b24kit.sync.connector import FieldInfo
@@ -258,11 +259,20 @@ def _label(value: Any) -> str:
     return text
 
 
+_DAY_FORMATS = ("%d.%m.%Y", "%d/%m/%Y")
+
+
 def _date(value: Any) -> str | None:
+    """A calendar day as Jira takes it (YYYY-MM-DD): ISO dates and datetimes keep their own day."""
     if is_empty(value):
         return None
-    moment = parse_datetime(value)
-    if moment is None:
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")
     text = str(value).strip()
-    return text[:10] if len(text) >= 10 and text[4] == "-" else moment.date().isoformat()
+    moment = parse_datetime(value)
+    if moment is not None:
+        return text[:10] if len(text) >= 10 and text[4] == "-" else moment.date().isoformat()
+    for fmt in _DAY_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()  # noqa: DTZ007 - a day has no zone
+        except ValueError:
+            continue
+    raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)")

@@ -15,7 +15,7 @@ from b24kit.sync.values import MISSING, aware, get_path, jsonable, same
 
 from .io import FieldContext, SideIO
 from .report import FieldChange
-from .twoway import Extras
+from .twoway import Extras, slot
 
 
 @dataclass
@@ -54,8 +54,21 @@ class Decider:
 
     @property
     def source_paths(self) -> list[str]:
+        """Source fields the snapshot keeps: the mapped ones, and what a target link field stores."""
         paths = dict.fromkeys(p for cf in self.fields for p in cf.paths if p != RECORD_ID)
+        link = self.profile.link_fields.target
+        if link is not None and link.from_ != RECORD_ID:
+            paths[link.from_] = None
         return list(paths)
+
+    @property
+    def target_names(self) -> list[str]:
+        """Target fields the snapshot keeps: the mapped ones, and what a source link field stores."""
+        names = dict.fromkeys(cf.name for cf in self.fields)
+        link = self.profile.link_fields.source
+        if link is not None and link.from_ != RECORD_ID:
+            names[link.from_] = None
+        return list(names)
 
     def decide(
         self, source: Record | None, target: Record | None, snap: Snapshot | None, *, reactivate: bool = False
@@ -81,8 +94,8 @@ class Decider:
         return forward(cf, source, FieldContext(self.ios["target"], cf.name), self.resolve)
 
     def _reverse(self, cf: CompiledField, target: Record) -> Any:
-        path = cf.source_path or cf.name
-        return reverse(cf, target, FieldContext(self.ios["source"], path), self.resolve_back)
+        # the value being reversed is the target's (a user id, an enumeration item): its side reads it
+        return reverse(cf, target, FieldContext(self.ios["target"], cf.name), self.resolve_back)
 
     def _create_target(self, source: Record, writes: Writes) -> None:
         problems = []
@@ -206,6 +219,34 @@ class Decider:
             return "source"
         return "target" if aware(target_modified) > aware(source_modified) else "source"
 
+    def unchanged(self, side: Side, record: Record, snap: Snapshot, partner_id: str | None) -> bool:
+        """Whether ``record`` holds what the last sync left on its side (absent counts as empty), its
+        link field still names its partner, and its computed fields need no write: then there is
+        nothing to send from it."""
+        link = slot(self.profile, side)
+        if link is not None:
+            kept = snap.target if side == "source" else snap.source
+            expected = partner_id if link.from_ == RECORD_ID else kept.get(link.from_)
+            current = get_path(record.fields, link.field)
+            if expected is not None and not same(None if current is MISSING else current, expected):
+                return False
+        if side == "source":
+            for path in self.source_paths:
+                if not same(jsonable(raw_value(record, path)), snap.source.get(path)):
+                    return False
+        else:
+            for cf in self.fields:
+                if not cf.same(snap.target.get(cf.name), get_path(record.fields, cf.name)):
+                    return False
+        probe = Writes(source_op="update", target_op="update")
+        try:
+            self.extras.computed(
+                record if side == "source" else None, record if side == "target" else None, probe
+            )
+        except FieldProblem:
+            return False
+        return not probe.source_fields and not probe.target_fields
+
     def _conflict_note(self, cf: CompiledField, winner: Side) -> str:
         if cf.spec.owner is not None:
             rule = f"its owner ({winner})"
@@ -227,9 +268,9 @@ class Decider:
             p: jsonable(v) for p in self.source_paths if (v := raw_value(src_view, p)) is not MISSING
         }
         snap_target = {
-            cf.name: jsonable(get_path(tgt_fields, cf.name))
-            for cf in self.fields
-            if get_path(tgt_fields, cf.name) is not MISSING
+            name: jsonable(get_path(tgt_fields, name))
+            for name in self.target_names
+            if get_path(tgt_fields, name) is not MISSING
         }
         return Snapshot(
             snap_source, snap_target, source.modified if source else None, target.modified if target else None

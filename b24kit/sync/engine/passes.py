@@ -172,21 +172,21 @@ class Pass:
                     self.run.tombstones.append(pair)
 
     def _quiet(self, pairs: list[Pair]) -> set[int]:
-        """Linked records that need no partner fetch: same version as last time, or drift: keep."""
+        """Linked records that need no partner fetch: read again (the lag window, our own write
+        coming back) but holding what the last sync left; or one-way with drift: keep.
+
+        Content, not the modification time, decides: a time in whole seconds cannot tell our
+        write from a person's edit in the same second.
+        """
         run = self.run
         quiet: set[int] = set()
         for pair in pairs:
             if not pair.open or pair.link is None or pair.snapshot is None or pair.link.state != "active":
                 continue
-            seen_version = (
-                pair.snapshot.source_modified if self.side == "source" else pair.snapshot.target_modified
-            )
             if (
                 not run.full
                 and self.since is not None
-                and pair.driver.modified is not None
-                and seen_version is not None
-                and aware(pair.driver.modified) == aware(seen_version)
+                and run.decider.unchanged(self.side, pair.driver, pair.snapshot, pair.partner_id)
             ) or (
                 self.side == "source"
                 and run.profile.direction == "one_way"
@@ -361,6 +361,8 @@ class Pass:
             )
         run.emit(outcome)
         if run.plan_only or source_id is None or target_id is None:
+            if errors and not run.plan_only:  # a create that failed: its record is still in the log
+                batch.log.append(log_entry(outcome))
             return
         new_link = pair.link is None or pair.link.state != "active" or pair.link.target_id != target_id
         if new_link:

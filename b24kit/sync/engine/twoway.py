@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -95,16 +94,3 @@ class Extras:
                     writes.target_op = "update"
                 else:
                     writes.source_op = "update"
-
-
-def refreshed(
-    snapshot: Mapping[str, Any], record: Record, compare: Mapping[str, CompiledField] | None = None
-) -> bool:
-    """Whether ``record`` (read right after our write) still holds every value of the snapshot side."""
-    for name, expected in snapshot.items():
-        actual = raw_value(record, name)
-        cf = compare.get(name) if compare is not None else None
-        equal = cf.same(expected, actual) if cf is not None else same(expected, actual)
-        if not equal:
-            return False
-    return True

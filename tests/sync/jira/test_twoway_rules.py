@@ -323,3 +323,15 @@ def test_a_source_gone_with_deletes_ignored_is_never_recreated(src, dst, state, 
     dst.edit("deal", deal_id, {"AMOUNT": 3})
     report = sync(p, state, full=True)
     assert src.rows("rows") == {} and report.writes == 0
+
+
+def test_an_edit_with_the_same_modification_time_as_our_write_is_still_seen(src, dst, state, clock):
+    """Portals keep DATE_MODIFY in seconds: a person's edit in the second of our write looks the same."""
+    src.put("rows", {"summary": "A", "status": "open"}, id="s1")
+    p = profile(BODY, head=HEAD)
+    sync(p, state)
+    deal_id, _ = only_deal(dst)
+    stamp = dst.modified["deal"][deal_id]
+    dst.edit("deal", deal_id, {"TITLE": "A, edited at once"}, modified=stamp)
+    report = sync(p, state)
+    assert src.rows("rows")["s1"]["summary"] == "A, edited at once" and report.summary()["update"] == 1
