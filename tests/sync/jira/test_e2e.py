@@ -6,16 +6,27 @@ Jira's webhooks (signed) and the portal's deal events reach the runner, which ru
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from b24kit.sync import StateStore
+from b24kit.sync.connectors.jira_webhooks import sign
 
-from .world import APP_TOKEN, EmulatorProcess, JiraProcess, RunnerProcess, profile_for, wait_for
+from .world import (
+    APP_TOKEN,
+    WEBHOOK_SECRET,
+    EmulatorProcess,
+    JiraProcess,
+    RunnerProcess,
+    profile_for,
+    wait_for,
+)
 
 STAGES = {"To Do": "C1:NEW", "In Progress": "C1:EXECUTING", "In Review": "C1:FINAL_INVOICE", "Done": "C1:WON"}
 
@@ -208,3 +219,52 @@ def test_jira_and_bitrix24_both_ways(world: World) -> None:
     # an issue deleted in Jira: its deal is lost (deletes.mode: deactivate)
     jira.client.issue(key).delete()  # type: ignore[no-untyped-call]
     wait_for(lambda: emu.deal(deal["ID"])["STAGE_ID"] == "C1:LOSE", "the deal of a deleted issue lost")
+
+
+def test_the_runner_checks_signatures_and_drops_repeated_deliveries(tmp_path: Path) -> None:
+    world = World("server", tmp_path)
+    try:
+        url = f"{world.runner.url}/webhooks/jira/jira"
+        payload = {
+            "webhookEvent": "jira:issue_updated",
+            "timestamp": 1,
+            "issue": {"id": "10999", "key": "OPS-9"},
+        }
+        body = json.dumps(payload).encode()
+        headers = {"X-Hub-Signature": sign(WEBHOOK_SECRET, body), "X-Atlassian-Webhook-Identifier": "d-1"}
+        first = httpx.post(url, content=body, headers=headers, timeout=10)
+        again = httpx.post(
+            url, content=body, headers={**headers, "X-Atlassian-Webhook-Retry": "1"}, timeout=10
+        )
+        assert (first.status_code, again.status_code) == (200, 200)
+        assert first.json()["result"] != "duplicate" and again.json() == {"result": "duplicate"}
+        refused = [
+            httpx.post(url, content=body + b" ", headers=headers, timeout=10),
+            httpx.post(url, content=body, headers={"X-Hub-Signature": sign("guess", body)}, timeout=10),
+            httpx.post(url, content=body, timeout=10),
+            httpx.post(f"{world.runner.url}/webhooks/jira/other", content=body, headers=headers, timeout=10),
+        ]
+        assert [r.status_code for r in refused] == [401, 401, 401, 401]
+        bad = b'{"issue": {"id": "1"}}'
+        malformed = httpx.post(
+            url, content=bad, headers={"X-Hub-Signature": sign(WEBHOOK_SECRET, bad)}, timeout=10
+        )
+        assert malformed.status_code == 400 and "no webhookEvent" in malformed.json()["error_description"]
+        world.settle()
+        assert world.runner.dead() == 0, "a delivery about an issue that does not exist syncs nothing"
+    finally:
+        world.close()
+
+
+@pytest.mark.slow
+def test_the_scheduled_reconciliation_heals_a_lost_webhook(tmp_path: Path) -> None:
+    """Every delivery is lost; the runner's cron job (every minute here) still brings the issue over."""
+    world = World("cloud", tmp_path, cron=True)
+    try:
+        world.jira.drop_webhooks(True)
+        key = world.create_issue("Projector", customfield_10010=700.0)
+        deal = wait_for(lambda: world.deal_of(key), "the scheduled run", timeout=150)
+        assert deal["TITLE"] == "Projector" and float(deal["OPPORTUNITY"]) == 700
+        assert all(d["dropped"] for d in world.jira.deliveries())
+    finally:
+        world.close()
