@@ -1,4 +1,4 @@
-"""``b24kit jobs validate|list|status|failed|show|retry``: job files and the runner's dead letters."""
+"""``b24kit jobs validate|list|run|status|failed|show|retry``: job files and the runner's dead letters."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from rich.table import Table
 from b24kit.errors import B24Error
 
 from . import render
-from .portal_options import EXIT_INPUT, EXIT_OK, EXIT_RECORDS, ConfigOption, fail
+from .portal_options import EXIT_INPUT, EXIT_OK, EXIT_RECORDS, ConfigOption, PortalOption, fail
 
 app = typer.Typer(
     help="Validate job files; inspect and retry the runner's failed tasks.", no_args_is_help=True
@@ -103,6 +103,30 @@ def list_jobs(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def run(
+    name: Annotated[str, typer.Argument(help="A job name, or @reconcile for the reconciliation scan.")],
+    portal: PortalOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Queue a run of a job now (a running b24kit serve picks it up)."""
+    from b24kit.jobs.admin import run_now, target_portals
+    from b24kit.jobs.loader import JobsError
+    from b24kit.jobs.runner import load_settings_jobs
+
+    try:
+        settings = _settings(config)
+        jobs = load_settings_jobs(settings)
+        for name_ in target_portals(settings, portal):
+            run_now(settings, jobs, name, name_)
+            render.console().print(f"{escape(name)} queued for {escape(name_)}")
+    except JobsError as exc:
+        render.issues(render.console(err=True), exc.issues)
+        raise typer.Exit(EXIT_INPUT) from None
+    except (B24Error, ValueError) as exc:
+        fail(exc)
+
+
+@app.command()
 def status(config: ConfigOption = None) -> None:
     """Tasks by status in the runner's state store."""
     from b24kit.jobs.admin import counts
@@ -116,15 +140,31 @@ def status(config: ConfigOption = None) -> None:
 
 @app.command()
 def failed(
-    config: ConfigOption = None, limit: Annotated[int, typer.Option(help="At most this many.")] = 100
+    config: ConfigOption = None,
+    limit: Annotated[int, typer.Option(help="At most this many.")] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
-    """Dead letters: tasks that used up their attempts or cannot succeed."""
+    """Dead letters: tasks that used up their attempts or cannot succeed (exit 1 when any)."""
     from b24kit.jobs.admin import failed as dead
 
     try:
         rows = dead(_settings(config), limit=limit)
     except (B24Error, ValueError) as exc:
         fail(exc)
+    if as_json:
+        for row in rows:
+            last = row.errors[-1]["error"] if row.errors else ""
+            line = {
+                "id": row.id,
+                "portal": row.portal,
+                "kind": row.kind,
+                "name": row.name,
+                "record": row.record_key,
+                "attempts": row.attempts,
+                "error": last,
+            }
+            typer.echo(json.dumps(line, ensure_ascii=False))
+        raise typer.Exit(EXIT_RECORDS if rows else EXIT_OK)
     if not rows:
         render.console().print("no failed tasks")
         raise typer.Exit(EXIT_OK)

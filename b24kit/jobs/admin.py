@@ -98,6 +98,17 @@ def retry(settings: Settings, ids: Sequence[int] | None) -> list[int]:
         return store.inbox.retry_dead(ids, now=time.time())
 
 
+def run_now(settings: Settings, jobs: JobSet, name: str, portal: str) -> None:
+    """Queue a run of job ``name`` (or ``@reconcile``) on ``portal``; a running runner picks it up."""
+    from .execute import RECONCILE, job_run_item
+
+    if name != RECONCILE and jobs.get(name) is None:
+        known = ", ".join(sorted(j.name for j in jobs.jobs)) or "none"
+        raise ConfigError(f"no job named {name!r} (known: {known}, or @reconcile)", field="job")
+    with open_store(settings) as store:
+        store.inbox.accept([job_run_item(portal, name, "manual", "", 0.0)], now=time.time(), dedupe_window=0)
+
+
 def counts(settings: Settings) -> dict[str, int]:
     with open_store(settings) as store:
         return store.inbox.counts()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from b24kit.client import AsyncClient, BatchResult, Command, Envelope, Page, PortalConfig, Stats, is_read
@@ -26,7 +26,11 @@ class Clients:
         self._retired: dict[str, dict[str, float]] = {}
 
     def config(self, portal: str) -> PortalConfig:
-        return self.settings.portal(portal)
+        """The portal's config; waits for an operating-time reset longer than
+        ``runner.limit_wait_seconds`` are not slept through by a worker (the task is re-queued)."""
+        config = self.settings.portal(portal)
+        limits = replace(config.limits, max_operating_wait=self.settings.runner.limit_wait_seconds)
+        return replace(config, limits=limits)
 
     def get(self, portal: str) -> AsyncClient:
         client = self._clients.get(portal)

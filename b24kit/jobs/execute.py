@@ -61,6 +61,7 @@ class Executor:
             if job.name in done:
                 continue
             if all(c.holds(fields, previous) for c in job.trigger.when):
+                task.progress["job"] = job.name  # whose retry policy applies if this fails
                 await self._act(job, event, ctx, task)
             done.add(job.name)
             if len(done) < len(jobs):
@@ -218,6 +219,7 @@ class Executor:
         for job in self.s.jobs.for_webhook(source, name):
             if job.name in done:
                 continue
+            task.progress["job"] = job.name
             await self.run_action(job, task.portal, event, task)
             done.add(job.name)
             task.progress["done"] = sorted(done)
@@ -227,6 +229,12 @@ def job_run(
     portal: str, name: str, reason: str, detail: str, services: Services, delay: float | None = None
 ) -> Inbound:
     """A run of job ``name`` on ``portal``: one queued at a time, never two at once."""
+    return job_run_item(
+        portal, name, reason, detail, services.settings.runner.debounce_seconds if delay is None else delay
+    )
+
+
+def job_run_item(portal: str, name: str, reason: str, detail: str, delay: float) -> Inbound:
     key = f"{portal}:job:{name}"
     return Inbound(
         portal=portal,
@@ -235,7 +243,7 @@ def job_run(
         payload={"job": name, "reason": reason, "detail": detail, "at": datetime.now(UTC).isoformat()},
         record_key=key,
         merge_key=key,
-        delay=services.settings.runner.debounce_seconds if delay is None else delay,
+        delay=delay,
     )
 
 

@@ -106,6 +106,11 @@ class RunnerSettings(_Section):
     )
     lease_seconds: float = Field(600.0, gt=0, description="A task running longer is assumed lost and re-run.")
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    limit_wait_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A portal limit wait longer than this frees the worker: the task returns at the reset.",
+    )
     retry: RetrySettings = Field(default_factory=RetrySettings)
     portals: dict[str, RunnerPortal] = Field(
         default_factory=dict, description="Runner options per portal; portals not listed get the defaults."

@@ -56,15 +56,18 @@ class Trigger(_Spec):
     def _robot_code(cls, value: Any) -> Any:
         return {"code": value} if isinstance(value, str) else value
 
-    @field_validator("event")
+    @model_validator(mode="before")
     @classmethod
-    def _event(cls, value: str | None) -> str | None:
-        return None if value is None else value.strip().upper()
-
-    @field_validator("events")
-    @classmethod
-    def _events(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(v.strip().upper() for v in value)
+    def _portal_event_names(cls, data: Any) -> Any:
+        """Portal event names are upper case (ONCRMDEALUPDATE); other systems' keep theirs."""
+        if not isinstance(data, dict) or data.get("webhook"):
+            return data
+        fixed = dict(data)
+        if isinstance(fixed.get("event"), str):
+            fixed["event"] = fixed["event"].strip().upper()
+        if isinstance(fixed.get("events"), list):
+            fixed["events"] = [e.strip().upper() if isinstance(e, str) else e for e in fixed["events"]]
+        return fixed
 
     @field_validator("cron")
     @classmethod

@@ -14,6 +14,7 @@ import random
 import time
 from collections import deque
 
+from b24kit.errors import OperationTimeLimit
 from b24kit.robots import error_text
 
 from .execute import Executor
@@ -108,9 +109,10 @@ class Workers:
     async def _failed(self, task: Task, exc: BaseException) -> None:
         text = error_text(exc)
         self.s.metrics.inc("b24kit_runner_failed_total", kind=task.kind)
-        job = (
-            self.s.jobs.robot(task.portal, task.name) if task.kind == "robot" else self.s.jobs.get(task.name)
-        )
+        if task.kind == "robot":
+            job = self.s.jobs.robot(task.portal, task.name)
+        else:
+            job = self.s.jobs.get(str(task.progress.get("job") or task.payload.get("job") or task.name))
         policy = self.s.retry_policy(job)
         budget = policy.attempts
         if task.kind == "robot" and "answer" in task.progress:
@@ -122,6 +124,8 @@ class Workers:
             budget = task.attempts + policy.attempts
         can_retry = retriable(exc) and task.attempts < budget
         retry_at = time.time() + backoff(policy, task.attempts) if can_retry else None
+        if retry_at is not None and isinstance(exc, OperationTimeLimit) and exc.reset_at:
+            retry_at = max(retry_at, exc.reset_at + 1.0)  # the method is blocked until its reset
         await self._record(task, text, retry_at)
 
     async def _answer_error(self, task: Task, text: str) -> bool:

@@ -78,3 +78,31 @@ async def record_hook(event: PortalEvent, ctx: RuleContext, settings: dict[str, 
 
 async def nothing(event: PortalEvent, ctx: RuleContext, settings: dict[str, Any]) -> None:
     """A job that does nothing (the accept benchmark measures the intake, not the work)."""
+
+
+FAIL = {"flaky": True}
+fired: list[tuple[str, dict[str, Any]]] = []
+
+
+async def flaky(event: PortalEvent, ctx: RuleContext, settings: dict[str, Any]) -> None:
+    """Fails while ``FAIL["flaky"]`` is set (the test flips it), then records the event."""
+    if FAIL["flaky"]:
+        raise RuntimeError("flaky hook says no")
+    fired.append((event.name, dict(event.data)))
+
+
+async def remember(event: PortalEvent, ctx: RuleContext, settings: dict[str, Any]) -> None:
+    """Records every event it gets (cron runs, timers, webhooks)."""
+    fired.append((event.name, dict(event.data)))
+
+
+async def set_timer(event: PortalEvent, ctx: RuleContext, settings: dict[str, Any]) -> None:
+    """On a deal event: a durable timer ``settings["seconds"]`` later (``cancel: true`` cancels it)."""
+    from datetime import timedelta
+
+    key = f"deal:{event.entity_id}:reminder"
+    if settings.get("cancel"):
+        await ctx.timers.cancel(key)
+        return
+    due = ctx.now() + timedelta(seconds=float(settings.get("seconds", 1)))
+    await ctx.timers.schedule(key, due, "tests.jobs.handlers:remember", {"deal": event.entity_id})
