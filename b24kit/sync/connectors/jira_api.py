@@ -232,14 +232,19 @@ class JiraApi:
         total = int(found.get("total") or 0)
         return issues, start + len(issues) >= total or len(issues) < limit, None
 
-    def search_all(self, jql: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+    @property
+    def id_page(self) -> int:
+        """Issues per page of an ids-only search (Cloud serves 5,000, Server/DC 1,000)."""
+        return 5000 if self.cloud else 1000
+
+    def search_all(self, jql: str, fields: Sequence[str], *, limit: int = 100) -> list[dict[str, Any]]:
         """Every issue of a small query (fetches and lookups); keys that do not exist are dropped."""
         query: str | None = jql
         for _attempt in range(3):
             if query is None:
                 break
             try:
-                return self._pages(query, fields)
+                return self._pages(query, fields, limit)
             except JiraFailure as exc:
                 missing = MISSING_ISSUE.findall(str(exc))
                 if exc.status != 400 or not missing:
@@ -247,11 +252,11 @@ class JiraApi:
                 query = _without_keys(query, missing)
         return []
 
-    def _pages(self, jql: str, fields: Sequence[str]) -> list[dict[str, Any]]:
+    def _pages(self, jql: str, fields: Sequence[str], limit: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         start, token = 0, None
         while True:
-            page, last, token = self.search(jql, fields, start=start, token=token)
+            page, last, token = self.search(jql, fields, start=start, token=token, limit=limit)
             out.extend(page)
             start += len(page)
             if last or not page:

@@ -4,8 +4,10 @@ Jira's JQL dates have minute precision and no time zone: they are read in the se
 zone. The stream renders the cursor in that zone, rounded down to the minute, and pages by key:
 after each page it asks again from the minute of the last issue it saw, skipping the
 ``(id, updated)`` versions it already yielded. So an issue edited during the read (which moves to
-the end of the ``updated`` order) never shifts an unseen issue past an offset, and two issues in the
-same minute on both sides of a page boundary are both seen.
+the end of the ``updated`` order, as our own writes do while the engine consumes the stream)
+never shifts an unseen issue past an offset. When one minute holds more issues than a page, the
+ids of that minute are listed first (a cheap ids-only search) and read by id, so no offset into a
+changing list is ever used; issues are yielded in ``updated`` order throughout.
 """
 
 from __future__ import annotations
@@ -63,29 +65,63 @@ def stream(
     """Issues of ``base`` updated at or after ``since`` (all when ``None``), oldest change first."""
     zone = api.zone
     floor = minute(since, zone) if since is not None else None
-    seen: dict[tuple[str, str], datetime] = {}
-    start, token = 0, None
+    seen: set[tuple[str, str]] = set()
     while True:
         clause = since_clause(floor, zone) if floor is not None else None
-        jql = where(base, clause) + ORDER
-        try:
-            page, last, token = api.search(jql, fields, start=start, token=token, limit=page_size)
-        except JiraFailure as exc:
-            raise api.failure("search", exc) from None
-        for raw in page:
-            updated = str((raw.get("fields") or {}).get("updated") or "")
-            version = (str(raw.get("id")), updated)
-            if version in seen:
-                continue
-            seen[version] = parse_datetime(updated) or datetime.min.replace(tzinfo=zone)
-            yield raw
+        page, last = _page(api, where(base, clause) + ORDER, fields, page_size)
+        yield from _unseen(page, seen)
         if last or not page:
             return
-        newest = parse_datetime((page[-1].get("fields") or {}).get("updated"))
-        moved = newest is not None and (floor is None or minute(newest, zone) > floor)
-        if moved and newest is not None:
+        newest = _updated(page[-1])
+        if newest is None:
+            return
+        if floor is None or minute(newest, zone) > floor:
             floor = minute(newest, zone)
-            start, token = 0, None
-            seen = {v: t for v, t in seen.items() if t >= floor - timedelta(minutes=1)}
-        else:
-            start += len(page)
+        else:  # a page of one minute: more issues share it than a page holds
+            yield from _minute(api, base, fields, floor, zone, seen, page_size)
+            floor += timedelta(minutes=1)
+        seen = {v for v in seen if (moment := parse_datetime(v[1])) is None or minute(moment, zone) >= floor}
+
+
+def _page(api: JiraApi, jql: str, fields: Sequence[str], limit: int) -> tuple[list[dict[str, Any]], bool]:
+    try:
+        page, last, _ = api.search(jql, fields, limit=limit)
+    except JiraFailure as exc:
+        raise api.failure("search", exc) from None
+    return page, last
+
+
+def _updated(raw: dict[str, Any]) -> datetime | None:
+    return parse_datetime((raw.get("fields") or {}).get("updated"))
+
+
+def _unseen(page: list[dict[str, Any]], seen: set[tuple[str, str]]) -> Iterator[dict[str, Any]]:
+    for raw in page:
+        version = (str(raw.get("id")), str((raw.get("fields") or {}).get("updated") or ""))
+        if version not in seen:
+            seen.add(version)
+            yield raw
+
+
+def _minute(
+    api: JiraApi,
+    base: str,
+    fields: Sequence[str],
+    floor: datetime,
+    zone: ZoneInfo,
+    seen: set[tuple[str, str]],
+    page_size: int,
+) -> Iterator[dict[str, Any]]:
+    """Every issue of one minute: its ids listed up front, then read by id, in ``updated`` order.
+
+    An issue edited meanwhile has left the minute; it is not yielded here but where its new
+    ``updated`` puts it, so the order holds.
+    """
+    end = floor + timedelta(minutes=1)
+    bounded = where(base, f'{since_clause(floor, zone)} AND updated < "{end.strftime("%Y-%m-%d %H:%M")}"')
+    ids = [str(raw["id"]) for raw in api.search_all(bounded + ORDER, ["id"], limit=api.id_page)]
+    for start in range(0, len(ids), page_size):
+        chunk = ", ".join(ids[start : start + page_size])
+        found = api.search_all(f"id in ({chunk}){ORDER}", fields)
+        inside = [r for r in found if (moment := _updated(r)) is not None and minute(moment, zone) < end]
+        yield from _unseen(inside, seen)

@@ -78,6 +78,8 @@ class Pass:
     blocked_at: datetime | None = None
     targeted: bool = False
     """Records given by id (a webhook's): the cursor stays where it is."""
+    synced: set[str] = field(default_factory=set)
+    """Ids this pass already synced: read again (our own write moved them), they need no partner."""
 
     @property
     def driver_io(self) -> SideIO:
@@ -135,6 +137,7 @@ class Pass:
         decided = [(p, self._decide(p)) for p in pairs if p.open]
         results = self._write(decided)
         after_write(run, decided, results)
+        self.synced.update(p.id for p, _ in decided if p.id is not None)
         self._vanished(pairs)
         self._commit(pairs, decided, results, quiet)
 
@@ -184,8 +187,7 @@ class Pass:
             if not pair.open or pair.link is None or pair.snapshot is None or pair.link.state != "active":
                 continue
             if (
-                not run.full
-                and self.since is not None
+                ((not run.full and self.since is not None) or pair.id in self.synced)
                 and run.decider.unchanged(self.side, pair.driver, pair.snapshot, pair.partner_id)
             ) or (
                 self.side == "source"

@@ -91,12 +91,22 @@ def test_an_issue_edited_during_a_read_never_hides_another(fake):
 
 
 def test_more_issues_in_one_minute_than_a_page_holds(fake):
+    """Seven issues in one minute, pages of two, and the reader editing what it read (as the engine
+    does while it consumes the stream): each issue is read, none is skipped."""
     fake.set_clock("2024-05-01T10:00:00+00:00")
     keys = seed(fake, 7)
     connector = connect(fake, page_size=2)
     since = Since("updated", datetime(2024, 5, 1, 10, 0, tzinfo=UTC))
-    seen = [r.ref for r in connector.read("issue", since=since)]
-    assert sorted(seen) == sorted(keys) and len(seen) == 7
+    seen = []
+    for record in connector.read("issue", since=since):
+        seen.append(record.ref)
+        if len(seen) <= 4:
+            fake.state.edit(fake.admin, "2", record.ref, {"fields": {"summary": f"{record.ref} read"}})
+    assert set(seen) == set(keys), "every issue is read; some edited ones again, as their newer versions"
+    again = list(connector.read("issue", since=since))
+    assert sum(r.fields["summary"].endswith(" read") for r in again) == 4
+    moments = [r.modified for r in again if r.modified is not None]
+    assert moments == sorted(moments), "oldest change first"
 
 
 def test_issues_read_as_flat_fields(fake):
