@@ -293,3 +293,32 @@ def test_incremental_reads_return_nothing_from_the_future(fake):
     connector = connect(fake)
     future = Since("updated", datetime.now(UTC) + timedelta(days=1))
     assert list(connector.read("issue", since=future)) == []
+
+
+def test_profile_validation_checks_fields_against_the_live_jira(fake, tmp_path):
+    """``profile validate --connect``: a misspelt Jira field is named, with a suggestion."""
+    from b24kit.sync.service import open_session
+
+    options = jira_options(fake)
+    text = f"""
+version: 1
+name: check
+source:
+  connector: jira
+  entity: issue
+  options: {options!r}
+target: {{connector: memory, entity: deal, options: {{store: check}}}}
+direction: two_way
+fields:
+  TITLE: sumary
+  AMOUNT: customfield_10010
+  CENTER: customfield_19999
+"""
+    path = tmp_path / "check.yaml"
+    path.write_text(text.replace("'", '"'), encoding="utf-8")
+    with open_session(path, env={}, state_url="sqlite://") as session:
+        issues = session.preflight()
+    found = {(str(i.field), i.message, i.suggestion) for i in issues}
+    assert ("fields.TITLE.from", "source 'issue' has no field 'sumary'", "did you mean 'summary'?") in found
+    assert any(i.message == "source 'issue' has no field 'customfield_19999'" for i in issues)
+    assert len(issues) == 2
