@@ -40,9 +40,12 @@ class OfflineConsumer:
         self._wake.set()
 
     async def run(self) -> None:
-        await self.clear_leftover()
+        cleared = False
         while True:
             try:
+                if not cleared:
+                    await self.clear_leftover()
+                    cleared = True
                 got = await self.consume_once()
             except Exception as exc:  # the portal or network failed: try again at the next poll
                 log.warning("offline events of %s: %s", self.portal, exc)

@@ -129,9 +129,10 @@ def b24kit(*args: str, cwd: Path | None = None, timeout: float = 120) -> subproc
 
 def start_serve(config: Path, log: Path) -> subprocess.Popen[str]:
     command = [sys.executable, "-c", "from b24kit.cli import main; main()", "serve", "--config", str(config)]
-    return subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=log.open("a"), text=True, cwd=config.parent, env=cli_env()
-    )
+    with log.open("a") as stderr:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=config.parent, env=cli_env()
+        )
 
 
 @contextlib.contextmanager
@@ -215,3 +216,36 @@ def deal_calls(emulator: RunningEmulator, method: str, deal: int | None = None) 
         for c in calls
         if str((c.get("params") or {}).get("id") or (c.get("params") or {}).get("ID")) == str(deal)
     ]
+
+
+class EmulatorProcess:
+    """``b24kit emulator serve`` as a real process, with the same helpers as ``RunningEmulator``."""
+
+    def __init__(self, base_url: str, webhook_url: str) -> None:
+        self.base_url = base_url
+        self.webhook_url = webhook_url
+        self.http = httpx.Client(base_url=base_url, timeout=60)
+
+    def admin(self, path: str, body: dict[str, Any] | None = None, method: str | None = None) -> Any:
+        verb = method or ("POST" if body is not None else "GET")
+        response = self.http.request(verb, f"/_emulator/{path.lstrip('/')}", json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def rest(self, method: str, params: dict[str, Any] | None = None) -> Any:
+        return self.http.post(f"{self.webhook_url}{method}", json=params or {}).json()
+
+    def flush(self, timeout: float = 60) -> None:
+        self.admin("deliveries/flush", {"timeout": timeout})
+
+
+@contextlib.contextmanager
+def emulator_process(*args: str) -> Iterator[EmulatorProcess]:
+    from tests.emulator.cli_server import serve
+
+    with serve(*args) as served:
+        made = EmulatorProcess(served.base_url, served.webhook_url)
+        try:
+            yield made
+        finally:
+            made.http.close()
