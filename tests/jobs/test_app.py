@@ -172,3 +172,56 @@ def test_health_and_metrics(served, b24_emulator):
     assert served.metric("b24kit_runner_accept_seconds_count") == 3
     assert "# TYPE b24kit_runner_rest_calls_total counter" in page.text
     assert "b24kit_runner_limit_waits_total" in page.text
+
+
+def test_no_request_can_take_the_runner_down(served, b24_emulator):
+    """Random bodies, content types and paths: every answer is 2xx/4xx, and the runner stays up."""
+    from hypothesis import HealthCheck, given
+    from hypothesis import settings as hsettings
+    from hypothesis import strategies as st
+
+    app = install(b24_emulator, served.url)
+    token = app["application_token"]
+    keys = st.sampled_from(
+        [
+            "event",
+            "data[FIELDS][ID]",
+            "auth[application_token]",
+            "code",
+            "event_token",
+            "document_id[]",
+            "properties[x][]",
+            "ts",
+            "auth[member_id]",
+            "data[FIELDS][ENTITY_TYPE_ID]",
+            "auth",
+        ]
+    )
+    values = st.one_of(st.text(max_size=20), st.sampled_from(["ONCRMDEALUPDATE", token, "DEAL_1", "1", ""]))
+    form = st.lists(st.tuples(keys, values), max_size=12).map(
+        lambda pairs: "&".join(f"{k}={v}" for k, v in pairs).encode()
+    )
+    bodies = st.one_of(form, st.binary(max_size=300))
+    paths = st.sampled_from(
+        [
+            "/events/emu",
+            "/robots/test_echo",
+            "/robots/x?portal=emu",
+            "/install/emu",
+            "/webhooks/generic/shop",
+            "/events/%00",
+            "/robots/",
+        ]
+    )
+    kinds = st.sampled_from(["application/x-www-form-urlencoded", "application/json", "text/plain", ""])
+
+    with httpx.Client(timeout=10) as http:
+
+        @hsettings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+        @given(path=paths, body=bodies, kind=kinds)
+        def poke(path: str, body: bytes, kind: str) -> None:
+            answer = http.post(f"{served.url}{path}", content=body, headers={"Content-Type": kind})
+            assert answer.status_code < 500, (path, body, answer.text)
+
+        poke()
+    assert served.healthz()["status"] == "ok"
