@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import Lifespan
+from starlette.types import ASGIApp, Lifespan, Receive, Scope, Send
 
 from b24kit.robots.call import application_token, robot_call
 from b24kit.robots.form import FormError, FormLimits, parse_body
@@ -202,7 +202,10 @@ class Endpoints:
         return Response(text, 200, media_type="text/plain; version=0.0.4; charset=utf-8")
 
 
-def build_app(services: Services, lifespan: Lifespan[Starlette] | None = None) -> Starlette:
+def build_app(services: Services, lifespan: Lifespan[Starlette] | None = None) -> ASGIApp:
+    """The runner's ASGI app: Starlette routes, with the two hot routes (portal events and robot
+    calls) dispatched directly, past Starlette's router and middleware (their handlers already
+    turn every failure into an answer)."""
     e = Endpoints(services)
 
     def route(path: str, handler: Endpoint, methods: list[str]) -> Route:
@@ -216,4 +219,25 @@ def build_app(services: Services, lifespan: Lifespan[Starlette] | None = None) -
         route("/healthz", e.healthz, ["GET"]),
         route("/metrics", e.metrics, ["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    hot = {"events": ("portal", _guarded(services, e.event)), "robots": ("code", _guarded(services, e.robot))}
+    return _Hot(Starlette(routes=routes, lifespan=lifespan), hot)
+
+
+class _Hot:
+    """``POST /events/{portal}`` and ``POST /robots/{code}`` straight to their handlers."""
+
+    def __init__(self, app: Starlette, hot: dict[str, tuple[str, Endpoint]]) -> None:
+        self.app = app
+        self.hot = hot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            head, _, tail = str(scope["path"])[1:].partition("/")
+            found = self.hot.get(head)
+            if found is not None and tail and "/" not in tail:
+                name, handler = found
+                request = Request({**scope, "path_params": {name: tail}}, receive)
+                response = await handler(request)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -10,11 +10,11 @@ older task of its record is still queued, so a record's tasks run one at a time,
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Engine, and_, bindparam, case, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.engine import Connection, RowMapping
 
@@ -26,7 +26,7 @@ Mark = tuple[str, float, dict[str, Any] | None]
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+    return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 class Inbox:
@@ -142,6 +142,13 @@ class Inbox:
         with self._tx(durable=False) as conn:
             self._complete(conn, done, now)
             return self._claim(conn, limit, now, lease) if limit > 0 else []
+
+    def next_due(self) -> float | None:
+        """When the earliest queued task becomes ready (``None``: nothing queued)."""
+        with self._tx(durable=False) as conn:
+            found = conn.execute(select(func.min(self.t.c.available_at)).where(self.t.c.status == "queued"))
+            value = found.scalar()
+        return None if value is None else float(value)
 
     def _claim(self, conn: Connection, limit: int, now: float, lease: float) -> list[Task]:
         ready, mark_running = self._claim_statements()
@@ -321,7 +328,10 @@ class Inbox:
                 select(self.t.c.id, self.t.c.attempts, self.t.c.errors).where(condition)
             ).all()
             for task_id, attempts, errors_json in rows:
-                errors = [*json.loads(errors_json), {"at": now, "attempt": attempts, "error": "interrupted"}]
+                errors = [
+                    *orjson.loads(errors_json),
+                    {"at": now, "attempt": attempts, "error": "interrupted"},
+                ]
                 if attempts >= max_attempts:
                     conn.execute(
                         update(self.t)
@@ -388,7 +398,7 @@ class Inbox:
             return
         values: dict[str, Any] = {"seen_ts": max(float(row[0]), ts)}
         if fields is not None:
-            values["fields"] = _dumps({**json.loads(row[1]), **fields})
+            values["fields"] = _dumps({**orjson.loads(row[1]), **fields})
         conn.execute(update(t).where(t.c.portal == portal, t.c.record_key == key).values(**values))
 
 
@@ -398,13 +408,13 @@ def _task(row: RowMapping) -> Task:
         portal=row["portal"],
         kind=row["kind"],
         name=row["name"],
-        payload=json.loads(row["payload"]),
+        payload=orjson.loads(row["payload"]),
         record_key=row["record_key"],
         attempts=int(row["attempts"]),
         merged=int(row["merged"]),
         created_at=float(row["created_at"]),
-        progress=json.loads(row["progress"] or "{}"),
-        errors=json.loads(row["errors"] or "[]"),
+        progress=orjson.loads(row["progress"] or "{}"),
+        errors=orjson.loads(row["errors"] or "[]"),
     )
 
 
@@ -421,7 +431,7 @@ def _row(row: RowMapping) -> TaskRow:
         created_at=float(row["created_at"]),
         updated_at=float(row["updated_at"]),
         available_at=float(row["available_at"]),
-        payload=json.loads(row["payload"]),
-        progress=json.loads(row["progress"] or "{}"),
-        errors=json.loads(row["errors"] or "[]"),
+        payload=orjson.loads(row["payload"]),
+        progress=orjson.loads(row["progress"] or "{}"),
+        errors=orjson.loads(row["errors"] or "[]"),
     )

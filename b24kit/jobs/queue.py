@@ -31,13 +31,17 @@ class TaskQueue(Protocol):
     """Durable tasks: accepted once, claimed by one worker at a time per record, retried, buried."""
 
     async def submit(self, item: Inbound) -> Outcome:
-        """Store the item durably before returning (queued, merged or duplicate)."""
+        """Store the item durably before returning (accepted: queued or merged; or duplicate)."""
         ...
 
     async def submit_many(self, items: Sequence[Inbound]) -> list[Outcome]: ...
 
     async def cycle(self, done: Sequence[tuple[Task, Mark | None]], limit: int) -> list[Task]:
         """Record ``done`` tasks as finished and claim up to ``limit`` ready ones (one per record)."""
+        ...
+
+    async def next_due(self) -> float | None:
+        """When the earliest queued task becomes ready (``None``: nothing queued)."""
         ...
 
     async def save_progress(self, task: Task) -> None: ...
@@ -50,8 +54,8 @@ class TaskQueue(Protocol):
         """Tasks queued or running."""
         ...
 
-    async def wait(self, timeout: float) -> None:
-        """Until something new was submitted, or ``timeout`` seconds."""
+    async def wait(self, timeout: float) -> bool:
+        """Until a task that needs no waiting was submitted (``True``), or ``timeout`` seconds."""
         ...
 
 
@@ -111,7 +115,8 @@ class StoreQueue:
 
     async def submit(self, item: Inbound) -> Outcome:
         outcome = await self._accepts.add(item)
-        self._ready.set()
+        if item.delay <= 0:  # a held-back task is found when its time comes (see Workers.run)
+            self._ready.set()
         return outcome
 
     async def submit_many(self, items: Sequence[Inbound]) -> list[Outcome]:
@@ -122,6 +127,9 @@ class StoreQueue:
 
     async def cycle(self, done: Sequence[tuple[Task, Mark | None]], limit: int) -> list[Task]:
         return await self.run(lambda: self.store.inbox.cycle(done, limit, now=time.time(), lease=self.lease))
+
+    async def next_due(self) -> float | None:
+        return await self.run(self.store.inbox.next_due)
 
     async def claim(self, limit: int) -> list[Task]:
         return await self.cycle([], limit)
@@ -139,12 +147,14 @@ class StoreQueue:
         counts = await self.run(self.store.inbox.counts)
         return counts.get("queued", 0) + counts.get("running", 0)
 
-    async def wait(self, timeout: float) -> None:
+    async def wait(self, timeout: float) -> bool:
+        woken = True
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
         except TimeoutError:
-            pass
+            woken = False
         self._ready.clear()
+        return woken
 
     def wake(self) -> None:
         self._ready.set()

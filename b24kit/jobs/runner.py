@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from b24kit.automation.registry import load_plugins
 from b24kit.config import Settings
@@ -173,7 +174,7 @@ class Runner:
         if not self.store.exclusive:
             self.store.inbox.recover(now=now, every_running=False, max_attempts=runner.retry.attempts)
 
-    def app(self) -> Starlette:
+    def app(self) -> ASGIApp:
         @contextlib.asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             await self.start()

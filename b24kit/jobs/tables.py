@@ -35,6 +35,7 @@ class Tables:
             Column("progress", Text, nullable=False, default="{}"),  # jobs done, a robot's answer
             Column("errors", Text, nullable=False, default="[]"),
             Index("jobs_inbox_ready", "status", "id"),
+            Index("jobs_inbox_due", "status", "available_at"),
             Index("jobs_inbox_record", "record_key", "status"),
             Index(
                 "jobs_inbox_merge",

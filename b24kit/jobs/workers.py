@@ -43,23 +43,30 @@ class Workers:
         self._slot = asyncio.Event()
         self.idle_poll = 0.2
         self.finished: list[tuple[Task, Mark | None]] = []
+        self.next_ready = 0.0  # no claim before this time: nothing queued is ready sooner
 
     async def run(self) -> None:
         """One database round trip per turn: record finished tasks and claim more (up to twice
-        the pool, so the next tasks are at hand); start tasks as slots free up."""
+        the pool, so the next tasks are at hand); start tasks as slots free up. Between turns it
+        sleeps until a task finishes, a task that needs no waiting arrives, or the earliest
+        held-back task is due, so a burst of debounced events costs no idle polling."""
         buffer: deque[Task] = deque()
         while True:
             free = self.size - len(self.active)
-            want = free + self.size - len(buffer) if free > 0 and not buffer else 0
+            due = time.time() >= self.next_ready
+            want = free + self.size - len(buffer) if free > 0 and not buffer and due else 0
             done, self.finished = self.finished, []
             if done or want:
                 try:
-                    buffer.extend(await self.s.queue.cycle(done, want))
+                    claimed = await self.s.queue.cycle(done, want)
                 except Exception:
                     self.finished = done + self.finished
                     log.exception("the state store failed; trying again shortly")
                     await asyncio.sleep(1.0)
                     continue
+                buffer.extend(claimed)
+                if want and len(claimed) < want:
+                    await self._plan_next()
             while buffer and len(self.active) < self.size:
                 task = buffer.popleft()
                 job = asyncio.create_task(self._process(task), name=f"b24kit-task-{task.id}")
@@ -69,10 +76,23 @@ class Workers:
                 await self._slot.wait()
                 self._slot.clear()
             elif not buffer and not self.finished:
-                await self.s.queue.wait(self.idle_poll)
+                pause = min(self.idle_poll, max(0.0, self.next_ready - time.time())) or self.idle_poll
+                if await self.s.queue.wait(pause):
+                    self.next_ready = 0.0
+
+    async def _plan_next(self) -> None:
+        """Nothing more is ready: no claim before the earliest queued task is due (a record held
+        by a running task is looked at again when a task finishes, or at the next poll)."""
+        try:
+            due = await self.s.queue.next_due()
+        except Exception:
+            due = None
+        now = time.time()
+        self.next_ready = now + self.idle_poll if due is None or due <= now else due
 
     def _finished(self, job: asyncio.Task[None]) -> None:
         self.active.discard(job)
+        self.next_ready = 0.0  # its record is free again: a later task of that record may be ready
         self._slot.set()
         self.s.queue.wake()
 

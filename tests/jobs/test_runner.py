@@ -249,7 +249,7 @@ version: 1
 jobs:
   - name: remind
     trigger: {event: ONCRMDEALADD}
-    action: {hook: "tests.jobs.handlers:set_timer", settings: {seconds: 1.5}}
+    action: {hook: "tests.jobs.handlers:set_timer", settings: {seconds: 4}}
   - name: forget
     trigger: {event: ONCRMDEALDELETE}
     action: {hook: "tests.jobs.handlers:set_timer", settings: {cancel: true}}
@@ -266,7 +266,12 @@ def test_durable_timers_fire_after_a_restart_and_can_be_cancelled(b24_emulator, 
         assert b24_emulator.rest("crm.deal.delete", {"id": dropped})["result"] is True
         settle(served, b24_emulator)
     assert handlers.fired == []  # the runner stopped before the timers were due
-    time.sleep(1.5)
+    from b24kit.jobs.store import JobStore
+
+    with JobStore(f"sqlite:///{tmp_path}/runner.db") as store:
+        (timer,) = store.timers()  # the cancelled one is gone
+    assert timer["key"] == f"deal:{kept}:reminder"
+    time.sleep(max(0.0, timer["due"] - time.time()))
     with in_process(config) as served:
         wait_for(lambda: handlers.fired)
         served.wait_idle(settle=0.5)
