@@ -319,3 +319,27 @@ def test_jobs_run_queues_a_manual_run(b24_emulator, tmp_path):
         assert handlers.fired[0][1]["reason"] == "manual"
         unknown = b24kit("jobs", "run", "nope", "--config", str(served.settings.source))
         assert unknown.returncode == 2 and "no job named 'nope'" in unknown.stderr
+
+
+GUARDED = """
+version: 1
+jobs:
+  - name: probability-on-stage-change
+    trigger:
+      event: ONCRMDEALUPDATE
+      when: [{field: STAGE_ID, changed: true}]
+    action: {rule: test_probability}
+"""
+
+
+def test_the_rule_reads_what_the_runner_read_for_its_conditions_from_memory(b24_emulator, tmp_path):
+    with start(b24_emulator, tmp_path, GUARDED) as served:
+        bound(served, b24_emulator)
+        deal = add_deal(b24_emulator, STAGE_ID="NEW")
+        update(b24_emulator, deal, STAGE_ID="EXECUTING")
+        settle(served, b24_emulator)
+        assert b24_emulator.rest("crm.deal.get", {"id": deal})["result"]["PROBABILITY"] == "60"
+        # two events (the move, then the rule's own write): one read each, though the runner
+        # and the rule both asked for the deal
+        assert served.metric("b24kit_runner_processed_total", kind="event") == 2
+        assert len(deal_calls(b24_emulator, "crm.deal.get", deal)) - 1 == 2  # minus the test's own get
