@@ -69,6 +69,10 @@ class Connector(Protocol):
     Options: ClassVar[type[BaseModel]]
     capabilities: ClassVar[frozenset[Capability]]
     batch_size: ClassVar[int]
+    """Changes per ``write`` call; also ids per ``fetch`` and values per ``lookup`` call, unless the
+    class sets the optional ``read_size``: a connector that packs many reads into one request
+    (bitrix: 50 commands a ``batch``) takes more, and the engine then pairs that many records at
+    once (see :func:`read_size`); writes stay ``batch_size`` a call."""
 
     def describe(self, entity: str) -> Mapping[str, FieldInfo]:
         """The entity's fields by name."""
@@ -79,11 +83,11 @@ class Connector(Protocol):
         ...
 
     def fetch(self, entity: str, ids: Sequence[str]) -> list[Record]:
-        """The records with these ids (at most ``batch_size``); ids that do not exist are left out."""
+        """The records with these ids (at most ``read_size``); ids that do not exist are left out."""
         ...
 
     def lookup(self, entity: str, field: str, values: Sequence[Any]) -> list[Record]:
-        """Records whose ``field`` holds any of ``values`` (at most ``batch_size`` values).
+        """Records whose ``field`` holds any of ``values`` (at most ``read_size`` values).
 
         Values come normalised (lower-case e-mail, E.164 phone); the connector searches so that
         the system's own formatting still matches, and may return extra candidates: the engine
@@ -131,6 +135,12 @@ class ConnectorBase:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def read_size(connector: Connector) -> int:
+    """Ids per ``fetch`` and values per ``lookup`` call: the optional ``read_size``, else ``batch_size``."""
+    size = getattr(connector, "read_size", None)
+    return size if isinstance(size, int) and size >= 1 else connector.batch_size
 
 
 def known_connectors() -> list[str]:

@@ -16,6 +16,7 @@ from b24kit.sync.values import parse_datetime
 from .bitrix_kinds import MULTIFIELDS, Kind, kind_of
 
 FINDBYCOMM_MAX = 20  # crm.duplicate.findbycomm takes at most 20 values (docs)
+PAGE = 50  # rows of one list command
 
 
 class BitrixOptions(BaseModel):
@@ -34,10 +35,12 @@ class BitrixOptions(BaseModel):
 class BitrixConnector(ConnectorBase):
     """CRM contacts, companies, deals, leads, smart-process items (``item:<entityTypeId>``) and users.
 
-    Reads stream with the client's ID window; fetches and lookups take one request per batch;
-    writes go 50 commands to a ``batch`` request. E-mail and phone lookups on leads, contacts and
-    companies use ``crm.duplicate.findbycomm`` (it matches however the number was typed), falling
-    back to a list filter where a portal lacks that method.
+    Reads stream with the client's ID window; fetches and lookups take up to ``read_size`` ids
+    or values a call and send them 50 commands to a ``batch`` request (a fetch: 50 ids a list
+    command); writes go 50 commands to a request. E-mail and phone lookups on leads, contacts and
+    companies use ``crm.duplicate.findbycomm`` (20 values a command; the portal compares phones
+    by their digits, so it matches however the number was typed), falling back to a list filter
+    where a portal lacks that method.
     """
 
     name: ClassVar[str] = "bitrix"
@@ -46,6 +49,7 @@ class BitrixConnector(ConnectorBase):
         {"read", "incremental", "fetch", "lookup", "write", "describe"}
     )
     batch_size: ClassVar[int] = 50
+    read_size: ClassVar[int] = 5000  # a fetch: 100 list commands of 50 ids, two batch requests
 
     def __init__(self, options: BitrixOptions, context: ConnectorContext | None = None) -> None:
         self.options = options
@@ -117,11 +121,17 @@ class BitrixConnector(ConnectorBase):
             return []
         kind = kind_of(entity)
         key = "@id" if kind.item else kind.id_field
-        params = kind.list_params(
-            {key: [int(i) if str(i).isdigit() else i for i in ids]}, self.options.select
-        )
-        result = self.client.call(kind.method("list"), params)
-        return [self._record(kind, row) for row in kind.rows(result)]
+        wanted = [int(i) if str(i).isdigit() else i for i in dict.fromkeys(ids)]
+        parts = [wanted[i : i + PAGE] for i in range(0, len(wanted), PAGE)]
+        method, select = kind.method("list"), self.options.select
+        if len(parts) == 1:
+            result = self.client.call(method, kind.list_params({key: parts[0]}, select))
+            return [self._record(kind, row) for row in kind.rows(result)]
+        commands = {f"f{n}": Command(method, kind.list_params({key: p}, select)) for n, p in enumerate(parts)}
+        found = self.client.batch(commands)
+        for error in found.errors.values():
+            raise error
+        return [self._record(kind, row) for rows in found.results.values() for row in kind.rows(rows)]
 
     def lookup(self, entity: str, field: str, values: Sequence[Any]) -> list[Record]:
         kind = kind_of(entity)
@@ -142,6 +152,7 @@ class BitrixConnector(ConnectorBase):
             f"d{i}": Command(
                 "crm.duplicate.findbycomm",
                 {"entity_type": kind.duplicate_type, "type": field, "values": texts[i : i + FINDBYCOMM_MAX]},
+                idempotent=True,  # a read
             )
             for i in range(0, len(texts), FINDBYCOMM_MAX)
         }
@@ -154,7 +165,7 @@ class BitrixConnector(ConnectorBase):
             if isinstance(r, Mapping)
             for i in r.get(kind.duplicate_type or "", [])
         }
-        return self.fetch(kind.name, sorted(ids, key=lambda i: (len(i), i))[: self.batch_size]) if ids else []
+        return self.fetch(kind.name, sorted(ids, key=lambda i: (len(i), i))) if ids else []
 
     def _by_filter(self, kind: Kind, field: str, values: Sequence[Any]) -> list[Record]:
         """One list command per value in a single batch; text compares without case (``=%`` LIKE)."""

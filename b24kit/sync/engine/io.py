@@ -7,12 +7,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from b24kit.sync.connector import Connector
+from b24kit.sync import normalise
+from b24kit.sync.connector import Connector, read_size
 from b24kit.sync.records import Change, Record, Side, WriteResult
 from b24kit.sync.values import jsonable
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+RECORDS_KEPT = 5_000
+"""Fetched records a side keeps for the run (about 25 MB of portal records), so memory stays flat
+however many records a run reads; a record is fetched again only after that many others."""
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -52,10 +58,16 @@ class SideIO:
     connector: Connector
     entity: str
     batch_size: int
+    read_size: int = 0
+    """Ids per fetch and values per keyed lookup (default: the connector's, see ``read_size``)."""
     calls: dict[str, int] = field(default_factory=dict)
     _lookups: Lru[tuple[str, str, str], list[Record]] = field(default_factory=Lru)
-    _records: Lru[tuple[str, str], Record | None] = field(default_factory=Lru)
+    _records: Lru[tuple[str, str], Record | None] = field(default_factory=lambda: Lru(RECORDS_KEPT))
     _enums: dict[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.read_size <= 0:
+            self.read_size = read_size(self.connector)
 
     def count(self, what: str, n: int = 1) -> None:
         self.calls[what] = self.calls.get(what, 0) + n
@@ -64,13 +76,14 @@ class SideIO:
 
     def fetch(self, entity: str, ids: Sequence[str]) -> list[Record]:
         """Records by id in batches; each id is fetched at most once per run."""
-        wanted = [i for i in dict.fromkeys(ids) if (entity, i) not in self._records]
-        for part in chunks(wanted, self.batch_size):
+        known = {i: self._records[(entity, i)] for i in dict.fromkeys(ids) if (entity, i) in self._records}
+        wanted = [i for i in dict.fromkeys(ids) if i not in known]
+        for part in chunks(wanted, self.read_size):
             self.count("fetch")
             found = {r.id: r for r in self.connector.fetch(entity, list(part))}
             for record_id in part:
-                self._records[(entity, record_id)] = found.get(record_id)
-        return [r for i in ids if (r := self._records.get((entity, i))) is not None]
+                known[record_id] = self._records[(entity, record_id)] = found.get(record_id)
+        return [r for i in ids if (r := known.get(i)) is not None]
 
     def cached(self, entity: str, record_id: str) -> Record | None:
         return self._records.get((entity, record_id))
@@ -83,17 +96,23 @@ class SideIO:
         if record.id is not None:
             self._records[(entity, record.id)] = record
 
-    def prefetch(self, entity: str, field_name: str, values: Sequence[Any]) -> None:
-        """Look up many values at once; results (and misses) are cached per value."""
+    def prefetch(self, entity: str, field_name: str, values: Sequence[Any], how: str | None = None) -> None:
+        """Look up many values at once; results (and misses) are cached per value.
+
+        With ``how`` (a normaliser, the values already normalised by it) each value keeps only the
+        candidates whose ``field_name`` normalises to it, and ``read_size`` values go in a call;
+        without, ``batch_size`` values a call share their candidates (callers check each one).
+        """
         wanted = [
             v for v in dict.fromkeys(_text(v) for v in values) if (entity, field_name, v) not in self._lookups
         ]
         originals = {_text(v): v for v in values}
-        for part in chunks(wanted, self.batch_size):
+        for part in chunks(wanted, self.batch_size if how is None else self.read_size):
             self.count("lookup")
             found = self.connector.lookup(entity, field_name, [originals[v] for v in part])
+            keyed = None if how is None else _by_key(found, field_name, how)
             for value in part:
-                self._lookups[(entity, field_name, value)] = found  # shared: callers check each candidate
+                self._lookups[(entity, field_name, value)] = found if keyed is None else keyed.get(value, [])
             for record in found:
                 self.remember(entity, record)
 
@@ -138,6 +157,15 @@ class SideIO:
             if change.id is not None:
                 self.forget(entity, change.id)
         return results
+
+
+def _by_key(records: Sequence[Record], field_name: str, how: str) -> dict[str, list[Record]]:
+    """Records by every normalised key of their ``field_name`` (as ``_text``)."""
+    keyed: dict[str, list[Record]] = {}
+    for record in records:
+        for key in normalise.keys_of(record.fields.get(field_name), how):
+            keyed.setdefault(_text(key), []).append(record)
+    return keyed
 
 
 @dataclass(frozen=True)

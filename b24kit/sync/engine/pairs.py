@@ -184,19 +184,19 @@ class Matcher:
         }
         values = list(dict.fromkeys(v for vs in wanted.values() for v in vs))
         candidates: list[Record] = []
-        for part in chunks(values, io.batch_size):
+        for part in chunks(values, io.read_size):
             io.count("lookup")
             candidates.extend(io.connector.lookup(io.entity, theirs, list(part)))
         taken = self._taken([c.id for c in candidates if c.id], side)
+        by_key: dict[str, list[Record]] = {}
+        for candidate in candidates:
+            if candidate.id:
+                for value in normalise.keys_of(candidate.fields.get(theirs), key.normalise, key.phone_region):
+                    by_key.setdefault(value, []).append(candidate)
         rest = []
         for pair in waiting:
             keys = set(wanted[id(pair)])
-            hits = {
-                c.id: c
-                for c in candidates
-                if c.id
-                and keys & set(normalise.keys_of(c.fields.get(theirs), key.normalise, key.phone_region))
-            }
+            hits = {c.id: c for value in wanted[id(pair)] for c in by_key.get(value, ()) if c.id}
             free = {i: c for i, c in hits.items() if i not in self.claimed and self._free(taken.get(i), pair)}
             if not free and hits:
                 other_id = min(hits)

@@ -86,8 +86,12 @@ class Pass:
         return self.run.ios[self.side]
 
     def execute(self, records: Iterable[Record]) -> None:
-        for batch in batches(records, self.run.ios["target"].batch_size):
-            self._batch(batch)
+        """Records are paired a window at a time (as many as the partner side reads in one call, so
+        lookups and fetches go out packed), then written and committed a batch at a time."""
+        size = self.run.ios["target"].batch_size
+        window = max(size, self.run.ios[other(self.side)].read_size)
+        for part in batches(records, window):
+            self._window(part, size)
         if not self.run.plan_only and not self.targeted and self.run.profile_cursor(self.side) is not None:
             moment = self.cursor_value() or (self.since.value if self.since else None)
             if moment is not None:
@@ -108,16 +112,18 @@ class Pass:
         if moment is not None and (self.blocked_at is None or aware(moment) < aware(self.blocked_at)):
             self.blocked_at = moment
 
-    def _batch(self, records: Sequence[Record]) -> None:
-        run = self.run
-        run.matcher.claimed.clear()
-        spec = run.profile.source if self.side == "source" else run.profile.target
-        kept = [r for r in records if all_hold(spec.where, r.fields)]
+    def _advance(self, records: Sequence[Record]) -> None:
         for record in records:
             if record.modified is not None and (
                 self.newest is None or aware(record.modified) > aware(self.newest)
             ):
                 self.newest = record.modified
+
+    def _window(self, records: Sequence[Record], size: int) -> None:
+        run = self.run
+        run.matcher.claimed.clear()
+        spec = run.profile.source if self.side == "source" else run.profile.target
+        kept = [r for r in records if all_hold(spec.where, r.fields)]
         pairs = run.matcher.identify(kept, self.side)
         run.matcher.attach_links(pairs)
         pairs = self._drop_processed(pairs)
@@ -134,12 +140,17 @@ class Pass:
                 pair.skip = "protected record"
         sources = [p.source for p in pairs if p.open and p.source is not None]
         run.related.prepare(sources)
-        decided = [(p, self._decide(p)) for p in pairs if p.open]
-        results = self._write(decided)
-        after_write(run, decided, results)
-        self.synced.update(p.id for p, _ in decided if p.id is not None)
-        self._vanished(pairs)
-        self._commit(pairs, decided, results, quiet)
+        decided = {id(p): (p, self._decide(p)) for p in pairs if p.open}
+        pair_of = {id(p.driver): p for p in pairs}
+        for part in _parts(records, pair_of, decided, size):  # the cursor never passes an uncommitted record
+            self._advance(part)
+            batch = [pair_of[id(r)] for r in part if id(r) in pair_of]
+            todo = [decided[id(p)] for p in batch if id(p) in decided]
+            results = self._write(todo)
+            after_write(run, todo, results)
+            self.synced.update(p.id for p, _ in todo if p.id is not None)
+            self._vanished(batch)
+            self._commit(batch, todo, results, quiet)
 
     def _vanished(self, pairs: list[Pair]) -> None:
         """Two-way pairs whose partner no longer exists: the delete phase, or the source's own rule."""
@@ -379,6 +390,27 @@ class Pass:
             batch.snapshots[source_id] = writes.snapshot
         if action != "unchanged" or new_link or errors:
             batch.log.append(log_entry(outcome))
+
+
+def _parts(
+    records: Sequence[Record], pair_of: dict[int, Pair], decided: dict[int, tuple[Pair, Writes]], size: int
+) -> Iterator[list[Record]]:
+    """Consecutive records with at most ``size`` writes to each side: one write call and one commit each."""
+    part: list[Record] = []
+    counts = {"target": 0, "source": 0}
+    for record in records:
+        pair = pair_of.get(id(record))
+        writes = decided[id(pair)][1] if pair is not None and id(pair) in decided else None
+        adds = {"target": 0, "source": 0}
+        if writes is not None and not writes.problem:
+            adds = {"target": int(writes.target_op is not None), "source": int(writes.source_op is not None)}
+        if part and any(counts[side] + adds[side] > size for side in counts):
+            yield part
+            part, counts = [], {"target": 0, "source": 0}
+        part.append(record)
+        counts = {side: counts[side] + adds[side] for side in counts}
+    if part:
+        yield part
 
 
 def side_of(profile: Profile, side: Side) -> Any:

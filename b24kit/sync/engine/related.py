@@ -9,7 +9,7 @@ from typing import Any
 from b24kit.sync import normalise
 from b24kit.sync.mapping import CompiledField, FieldProblem, compile_rules, forward, raw_value
 from b24kit.sync.records import Change, Record, Side
-from b24kit.sync.spec import LinkField, LookupField, LookupSpec
+from b24kit.sync.spec import LinkField, LookupField, LookupKey, LookupSpec
 from b24kit.sync.state import StateStore
 from b24kit.sync.values import MISSING, is_empty
 
@@ -68,18 +68,20 @@ class RelatedResolver:
         if isinstance(cf.spec, LinkField):
             return self._link(cf, cf.spec, raw_value(record, cf.spec.from_))
         value = self._values.get((cf.name, id(record)), MISSING)
-        if isinstance(value, FieldProblem):
-            raise value
+        if isinstance(value, FieldProblem):  # a fresh one: a raised one would keep this batch alive
+            raise FieldProblem(str(value))
         return value
 
     # lookups ----------------------------------------------------------------------------------
 
     def _prepare_lookup(self, cf: CompiledField, spec: LookupSpec, records: Sequence[Record]) -> None:
         io = self.ios[spec.side]
-        for key in spec.by:
-            values = [v for r in records if (v := _key_value(r, key.from_, key.normalise)) is not None]
+        unresolved = list(records)
+        for key in spec.by:  # each key only for the records the keys before it did not find
+            values = [v for r in unresolved if (v := _key_value(r, key.from_, key.normalise)) is not None]
             if values:
-                io.prefetch(spec.entity, key.field, values)
+                io.prefetch(spec.entity, key.field, values, key.normalise)
+            unresolved = [r for r in unresolved if not self._hits(io, spec, key, r)]
         pending: dict[str, list[Record]] = {}
         for record in records:
             found = self._find(io, spec, record)
@@ -96,17 +98,21 @@ class RelatedResolver:
 
     def _find(self, io: SideIO, spec: LookupSpec, record: Record) -> Record | None:
         for key in spec.by:
-            wanted = _key_value(record, key.from_, key.normalise)
-            if wanted is None:
-                continue
-            hits = [
-                r
-                for r in io.lookup(spec.entity, key.field, wanted)
-                if wanted in normalise.keys_of(r.fields.get(key.field), key.normalise)
-            ]
+            hits = self._hits(io, spec, key, record)
             if hits:
                 return _best(hits)
         return None
+
+    @staticmethod
+    def _hits(io: SideIO, spec: LookupSpec, key: LookupKey, record: Record) -> list[Record]:
+        wanted = _key_value(record, key.from_, key.normalise)
+        if wanted is None:
+            return []
+        return [
+            r
+            for r in io.lookup(spec.entity, key.field, wanted)
+            if wanted in normalise.keys_of(r.fields.get(key.field), key.normalise)
+        ]
 
     def _create(
         self, cf: CompiledField, spec: LookupSpec, io: SideIO, pending: dict[str, list[Record]]
