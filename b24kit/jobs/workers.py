@@ -55,7 +55,12 @@ class Workers:
             free = self.size - len(self.active)
             due = time.time() >= self.next_ready
             want = free + self.size - len(buffer) if free > 0 and not buffer and due else 0
-            done, self.finished = self.finished, []
+            # finished tasks are recorded with the next claim, or once a pool's worth piled up,
+            # or when nothing else is at hand (a finished mark also frees its record)
+            if want or len(self.finished) >= self.size or not buffer:
+                done, self.finished = self.finished, []
+            else:
+                done = []
             if done or want:
                 try:
                     claimed = await self.s.queue.cycle(done, want)
