@@ -162,7 +162,8 @@ class Inbox:
         return tasks
 
     def _claim_statements(self) -> tuple[Any, Any]:
-        """Built once: a task is ready when no task of its record runs and none older waits."""
+        """Built once: a task is ready when no task of its record runs and none older waits
+        (so a record's tasks keep their order whichever way the ready ones are walked)."""
         cached = self._statements.get("claim")
         if cached is not None:
             return cast(tuple[Any, Any], cached)
@@ -177,7 +178,7 @@ class Inbox:
         ready = (
             select(q)
             .where(q.c.status == "queued", q.c.available_at <= bindparam("now"), free_record)
-            .order_by(q.c.id)
+            .order_by(q.c.available_at, q.c.id)  # walks the (status, available_at) index: no sort
             .limit(bindparam("limit"))
             .with_for_update(skip_locked=True, of=q)
         )

@@ -68,11 +68,15 @@ def parse_form(text: str, limits: FormLimits | None = None) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for chunk in chunks:
         key, _, value = chunk.partition("=")
-        path = split_key(unquote_plus(key), limits.max_depth)
+        path = split_key(_unquote(key), limits.max_depth)
         if path:
-            _insert(root, path, unquote_plus(value))
+            _insert(root, path, _unquote(value))
     listed: dict[str, Any] = {k: _listify(v) for k, v in root.items()}
     return listed
+
+
+def _unquote(text: str) -> str:
+    return unquote_plus(text) if "%" in text or "+" in text else text
 
 
 def split_key(key: str, max_depth: int = 8) -> list[str | None]:
