@@ -57,7 +57,13 @@ def serve(runner: Runner, *, host: str, port: int, ready: Callable[[str], None])
 
     app = build_app(runner.services, lifespan)
     config = uvicorn.Config(
-        app, lifespan="on", log_level="warning", access_log=False, timeout_graceful_shutdown=10
+        app,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,  # nothing here reads the client address
+        server_header=False,
+        timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
     try:
