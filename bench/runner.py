@@ -1,6 +1,6 @@
 """Benchmark ``b24kit serve``: how fast it accepts events, and what an update storm costs.
 
-Run: ``python bench/runner.py [--events 20000] [--concurrency 32] [--durability full]``.
+Run: ``python bench/runner.py [--events 20000] [--concurrency 16] [--durability full|normal] [--skip-storm]``.
 
 1. **Intake.** The emulator (in this process) installs the application into a runner started
    as a subprocess (one process, SQLite state, in-process workers); this process then plays the
