@@ -58,12 +58,15 @@ class JobSet:
         ]
 
     def for_webhook(self, source: str, event: str) -> list[JobDef]:
+        """Jobs on webhook ``source`` for ``event``; other systems' event names are kept as given
+        in the job and compared without regard to case (``jira:issue_updated``)."""
+        wanted = event.casefold()
         return [
             j
             for j in self.jobs
             if j.spec.enabled
             and j.trigger.webhook == source
-            and (not j.trigger.event_names or event in j.trigger.event_names)
+            and (not j.trigger.event_names or any(e.casefold() == wanted for e in j.trigger.event_names))
         ]
 
     def robot(self, portal: str, code: str) -> JobDef | None:

@@ -147,7 +147,7 @@ def _resolve(
         issues.append(
             _at(doc, (*where, "action", "rule" if job.action else "trigger"), exc.message, exc.suggestion)
         )
-    trigger = job.trigger or _rule_trigger(handler)
+    trigger = job.trigger or _rule_trigger(doc, where, handler, issues)
     if isinstance(handler, EventRuleSpec) and job.trigger and trigger.kind == "event":
         extra = [e for e in trigger.event_names if e not in handler.events]
         if extra and handler.events:
@@ -189,10 +189,24 @@ def _handler(job: JobSpec, action: Action) -> RobotSpec | EventRuleSpec | None:
     return get_event_rule(action.rule)
 
 
-def _rule_trigger(handler: RobotSpec | EventRuleSpec | None) -> Trigger:
+def _rule_trigger(
+    doc: Document, where: DataPath, handler: RobotSpec | EventRuleSpec | None, issues: list[ConfigError]
+) -> Trigger:
+    """A rule action without a trigger takes the rule's own events; a rule that declares none is
+    a mistake of the job file (the stand-in returned then is never used: the job is refused)."""
     if isinstance(handler, EventRuleSpec) and handler.events:
         return Trigger(events=handler.events)
-    return Trigger(events=("ONCRMDEALUPDATE",))  # only reached with an issue already reported
+    if handler is not None or not issues:  # an unknown rule is reported already
+        name = handler.name if isinstance(handler, EventRuleSpec) else "?"
+        issues.append(
+            _at(
+                doc,
+                (*where, "trigger"),
+                f"rule {name!r} declares no events, so the job needs a trigger",
+                "add trigger: {events: [ONCRMDEALUPDATE]}, or a cron, robot or webhook",
+            )
+        )
+    return Trigger(events=("ONCRMDEALUPDATE",))
 
 
 def _settings(

@@ -65,7 +65,7 @@ class Trigger(_Spec):
         fixed = dict(data)
         if isinstance(fixed.get("event"), str):
             fixed["event"] = fixed["event"].strip().upper()
-        if isinstance(fixed.get("events"), list):
+        if isinstance(fixed.get("events"), list | tuple):
             fixed["events"] = [e.strip().upper() if isinstance(e, str) else e for e in fixed["events"]]
         return fixed
 

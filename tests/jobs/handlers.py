@@ -106,3 +106,8 @@ async def set_timer(event: PortalEvent, ctx: RuleContext, settings: dict[str, An
         return
     due = ctx.now() + timedelta(seconds=float(settings.get("seconds", 1)))
     await ctx.timers.schedule(key, due, "tests.jobs.handlers:remember", {"deal": event.entity_id})
+
+
+@event_rule("test_no_events", events=())
+async def no_events(event: PortalEvent, ctx: RuleContext, settings: Any) -> None:
+    """A rule that declares no events: a job must give it a trigger."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -10,7 +11,10 @@ import pytest
 import tests.jobs.handlers  # noqa: F401 - registers the test rules
 from b24kit.automation.registry import load_plugins
 from b24kit.errors import ConfigError
+from b24kit.jobs.jobset import JobSet
 from b24kit.jobs.loader import JobsError, expand, load_job_text, load_jobs
+from b24kit.sync.loader import load_profile
+from b24kit.sync.service import event_scope
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "jobs").glob("*.yaml"))
@@ -196,6 +200,27 @@ def test_a_hook_robot_declares_its_properties_in_yaml():
                 "not ONCRMDEALDELETE (drop the trigger to use the rule's own events)"
             ],
         ),
+        (
+            """
+            version: 1
+            jobs:
+              - name: a
+                action: {rule: test_no_events}
+            """,
+            [
+                "jobs/x.yaml:4: jobs.0.trigger: rule 'test_no_events' declares no events, so the job "
+                "needs a trigger (add trigger: {events: [ONCRMDEALUPDATE]}, or a cron, robot or webhook)"
+            ],
+        ),
+        (
+            """
+            version: 1
+            jobs:
+              - name: a
+                action: {rule: test_no_such_rule}
+            """,
+            ["jobs/x.yaml:5: jobs.0.action.rule: no event rule named 'test_no_such_rule' (known: "],
+        ),
     ],
 )
 def test_mistakes_name_line_field_and_fix(text, expected):
@@ -253,3 +278,41 @@ def test_duplicate_names_across_files_and_yaml_errors(tmp_path: Path):
     assert f"job name 'same' is also used in {tmp_path / 'a.yaml'}" in rendered[1]
     assert "robot 'test_echo' is also declared by job 'same'" in rendered[2]
     assert all(isinstance(i, ConfigError) for i in caught.value.issues)
+
+
+def test_webhook_event_names_are_kept_as_given_and_matched_without_regard_to_case():
+    jira, deals = load(
+        """
+        version: 1
+        jobs:
+          - name: jira-updates
+            trigger: {webhook: jira, events: [jira:issue_updated, Jira:Issue_Created]}
+            action: {hook: "tests.jobs.handlers:nothing"}
+          - name: deals
+            trigger: {events: [onCrmDealUpdate]}
+            action: {hook: "tests.jobs.handlers:nothing"}
+        """
+    )
+    assert jira.trigger.event_names == ("jira:issue_updated", "Jira:Issue_Created")
+    assert deals.trigger.event_names == ("ONCRMDEALUPDATE",)  # portal names are upper case on the wire
+    jobs = JobSet([jira, deals])
+    assert jobs.for_webhook("jira", "jira:issue_updated") == [jira]
+    assert jobs.for_webhook("jira", "jira:issue_created") == [jira]
+    assert jobs.for_webhook("jira", "JIRA:ISSUE_UPDATED") == [jira]
+    assert jobs.for_webhook("jira", "jira:issue_deleted") == []
+    assert jobs.for_webhook("other", "jira:issue_updated") == []
+    assert jobs.for_event("emu", "ONCRMDEALUPDATE") == [deals]
+
+
+def test_the_job_example_of_docs_jira_md_loads_and_matches_jira_deliveries():
+    text = (REPO / "docs" / "jira.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n# jobs/jira.yaml\n(.*?)```", text, re.S)
+    assert block is not None, "docs/jira.md lost its job example"
+    env = {"JIRA_TOKEN": "t"}
+    jobs = JobSet(load_job_text(block.group(1), source="jobs/jira.yaml", base_dir=REPO / "jobs", env=env))
+    profile = load_profile(REPO / "profiles" / "jira-deals.yaml", env=env)
+    for event in ("jira:issue_created", "jira:issue_updated"):
+        assert [j.name for j in jobs.for_webhook("jira", event)] == ["jira-deals-on-jira"]
+        assert event_scope(profile, event, ["10001"]) == {"source": ["10001"]}  # just that issue
+    assert [j.name for j in jobs.for_event("prod", "ONCRMDEALUPDATE")] == ["jira-deals-on-deals"]
+    assert [j.name for j in jobs.cron()] == ["jira-deals-reconcile"]
