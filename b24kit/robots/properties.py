@@ -9,6 +9,8 @@ from typing import Any
 
 from b24kit.automation import PropertySpec
 
+from .numbers import parse_number
+
 _EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
@@ -42,9 +44,9 @@ def _check(value: Any, spec: PropertySpec) -> str | None:
         return None if _is_int(text) else f"{text!r} is not a whole number"
     if spec.type == "double":
         try:
-            float(text.replace(",", ".").replace(" ", ""))
-        except ValueError:
-            return f"{text!r} is not a number"
+            parse_number(text)
+        except ValueError as exc:
+            return str(exc)
         return None
     if spec.type == "bool":
         return None if text.upper() in ("Y", "N", "1", "0", "TRUE", "FALSE") else f"{text!r} is not Y or N"

@@ -9,7 +9,8 @@ Text form, one payment per line, the date first, then the amount, separated by s
 Dates are ``YYYY-MM-DD`` or ``DD.MM.YYYY``. Amounts group digits with spaces, ``'``, ``.`` or
 ``,`` (groups of three) and may end with a decimal part of one or two digits after ``.`` or
 ``,``: ``50000``, ``50 000,00``, ``50,000.50``, ``50.000,5``. A separator followed by exactly
-three digits groups thousands, so ``50,000`` is fifty thousand.
+three digits groups thousands, so ``50,000`` is fifty thousand (:mod:`b24kit.robots.numbers`,
+which robot properties of type ``double`` share).
 """
 
 from __future__ import annotations
@@ -18,14 +19,22 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from b24kit.errors import RobotError
+from b24kit.robots.numbers import parse_amount
 
-_SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
-_AMOUNT = re.compile(r"(?P<int>\d[\d .,']*?)(?:(?P<dec>[.,])(?P<frac>\d{1,2}))?")
-_GROUP_SEP = re.compile(r"[ .,']")
+__all__ = [
+    "Payment",
+    "ScheduleError",
+    "format_text",
+    "parse_amount",
+    "parse_date",
+    "parse_fields",
+    "parse_text",
+]
+
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _RU_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 _TIME_TAIL = re.compile(r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
@@ -45,25 +54,6 @@ class Payment:
     number: int
     due: date
     amount: Decimal
-
-
-def parse_amount(raw: str) -> Decimal:
-    """``"50 000,00"`` -> ``Decimal("50000.00")``; raises ``ValueError`` with the reason."""
-    text = _SPACES.sub(" ", raw).strip()
-    match = _AMOUNT.fullmatch(text)
-    if match is None:
-        raise ValueError(f"{raw.strip()!r} is not an amount")
-    whole, dec, frac = match.group("int"), match.group("dec"), match.group("frac")
-    groups = _GROUP_SEP.split(whole)
-    seps = set(_GROUP_SEP.findall(whole))
-    if len(seps) > 1 or (dec and dec in seps):
-        raise ValueError(f"{raw.strip()!r} mixes separators; write it as 50000.00 or 50 000,00")
-    if seps and (not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:])):
-        raise ValueError(f"{raw.strip()!r} groups digits wrongly; groups of three are expected")
-    try:
-        return Decimal("".join(groups) + (f".{frac}" if frac else ""))
-    except InvalidOperation:
-        raise ValueError(f"{raw.strip()!r} is not an amount") from None
 
 
 def parse_date(raw: str, *, allow_time: bool = False) -> date:

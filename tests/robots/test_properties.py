@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from b24kit.automation import PropertySpec
 from b24kit.robots.properties import problems, render
 
@@ -35,13 +37,53 @@ def test_each_problem_names_the_property_by_label_and_code():
     )
     assert found == [
         "Count (count) is required",
-        "Amount (amount): 'lots' is not a number",
+        "Amount (amount): 'lots' is not a number; write it as 50000.00, 50 000,00 or 50,000.00",
         "Flag (flag): 'maybe' is not Y or N",
         "Kind (kind): 'z' is not one of a, b",
         "Due (due): 'tomorrow' is not a date",
         "Note (note) takes one value, got 2",
     ]
     assert problems({"count": "2.5"}, SPECS) == ["Count (count): '2.5' is not a whole number"]
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        "50,000.00",
+        "50 000,00",
+        "50\u00a0000,00",
+        "50.000,5",
+        "1'234'567.89",
+        "50,000",
+        "50000",
+        "7,5",
+        "-1 500,50",
+        "+12",
+        "0.1234",
+        "-0.125",
+        "1.5E-5",
+    ],
+)
+def test_a_double_accepts_what_the_payment_schedule_reads(amount):
+    assert problems({"count": "1", "amount": amount}, SPECS) == []
+
+
+@pytest.mark.parametrize(
+    ("amount", "why"),
+    [
+        ("50,000,00", "'50,000,00' mixes separators; write it as 50000.00 or 50 000,00"),
+        ("1.234,567.00", "'1.234,567.00' mixes separators; write it as 50000.00 or 50 000,00"),
+        ("5 0000", "'5 0000' groups digits wrongly; groups of three are expected"),
+        ("12 apples", "'12 apples' is not a number; write it as 50000.00, 50 000,00 or 50,000.00"),
+        ("1_000", "'1_000' is not a number; write it as 50000.00, 50 000,00 or 50,000.00"),
+        ("inf", "'inf' is not a number; write it as 50000.00, 50 000,00 or 50,000.00"),
+        ("nan", "'nan' is not a number; write it as 50000.00, 50 000,00 or 50,000.00"),
+        ("- 5", "'- 5' is not a number; write it as 50000.00, 50 000,00 or 50,000.00"),
+        ("--5", "'--5' is not a number; write it as 50000.00, 50 000,00 or 50,000.00"),
+    ],
+)
+def test_a_double_refuses_garbage_saying_why(amount, why):
+    assert problems({"count": "1", "amount": amount}, SPECS) == [f"Amount (amount): {why}"]
 
 
 def test_render_is_the_documented_property_object():

@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from b24kit.automation import PropertySpec
 from b24kit.errors import RobotError
+from b24kit.robots.numbers import parse_number
+from b24kit.robots.properties import problems
 from b24kit.rules.payment_schedule import read_payments
 from b24kit.rules.schedule_input import (
     Payment,
@@ -63,6 +66,16 @@ def test_text_form_round_trips(payments, style):
 )
 def test_amount_styles_round_trip(amount, style):
     assert parse_amount(_styled(amount, style)) == amount
+
+
+@given(
+    cents,
+    st.sampled_from(["space-comma", "nbsp-comma", "dot-comma", "apostrophe", "plain", "short", "comma-dot"]),
+)
+def test_a_double_robot_property_accepts_every_amount_the_schedule_reads(amount, style):
+    assert problems({"sum": _styled(amount, style)}, {"sum": PropertySpec("double")}) == []
+    assert parse_number(_styled(amount, style)) == amount
+    assert parse_number("-" + _styled(amount, style)) == -amount
 
 
 @given(schedules(), st.sampled_from(["; ", ", ", "\t", "   ", ";", ","]))
