@@ -174,14 +174,18 @@ class Executor:
         scope: tuple[str, list[Any]] | None = None,
     ) -> None:
         if job.action.sync is not None and job.profile is not None:
-            task.progress["sync"] = await run_profile(
-                job.profile,
-                portal=self.s.clients.config(portal),
-                state_url=self.s.settings.runner.sync_state,
-                full=job.action.full,
-                input_file=job.input,
-                event=scope or (_records(event) if task.kind == "webhook" else None),
-            )
+            lock = self.s.profile_lock(job.profile)
+            if lock.locked():
+                log.info("task %s: %s waits for the profile's run in progress", task.id, job.profile.name)
+            async with lock:  # runs of one profile never overlap (a webhook's and the schedule's)
+                task.progress["sync"] = await run_profile(
+                    job.profile,
+                    portal=self.s.clients.config(portal),
+                    state_url=self.s.settings.runner.sync_state,
+                    full=job.action.full,
+                    input_file=job.input,
+                    event=scope or (_records(event) if task.kind == "webhook" else None),
+                )
             return
         ctx, _ = self.s.context(portal)
         fn = job.hook if job.action.hook else job.handler.handler if job.handler else None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from b24kit.automation import RuleContext
 from b24kit.config import Settings
@@ -41,10 +43,17 @@ class Services:
     timers_changed: Callable[[], None] = lambda: None
     wake_offline: Callable[[str], None] = lambda portal: None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    profile_locks: dict[Path, asyncio.Lock] = field(default_factory=dict)
 
     @property
     def portals(self) -> list[str]:
         return self.gate.portals
+
+    def profile_lock(self, profile: Path) -> asyncio.Lock:
+        """The lock a sync profile's runs take, so that no two runs of it overlap in this process
+        (two runs finding one new record would both create it). Keyed by the profile's file,
+        whichever jobs and portals run it."""
+        return self.profile_locks.setdefault(profile.resolve(), asyncio.Lock())
 
     def portal_settings(self, portal: str) -> RunnerPortal:
         return self.settings.runner.portals.get(portal) or RunnerPortal()

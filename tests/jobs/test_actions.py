@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,6 +81,45 @@ def test_a_webhook_runs_its_job_with_the_body_as_the_event(b24_emulator, tmp_pat
         assert answer.json() == {"result": "accepted"}
         wait_for(lambda: handlers.fired)
     assert handlers.fired == [("order.paid", {"event": "order.paid", "order": 7})]
+
+
+def test_runs_of_one_profile_never_overlap(b24_emulator, tmp_path: Path):
+    """A scheduled run and a webhook's run of one profile, both finding a new record: without
+    the profile lock both would create it (the second run's lookup ran before the first wrote)."""
+    (tmp_path / "profile.yaml").write_text(PROFILE)
+    memory_store("jobs-src").put("rows", {"name": "Ann", "email": "ann@example.com"})
+    target = memory_store("jobs-dst")
+    held, overlapped = threading.Event(), threading.Event()
+
+    def hold_the_first_write(entity: str, change: object) -> None:
+        if held.is_set():
+            overlapped.set()
+        else:
+            held.set()
+            overlapped.wait(2.0)  # a run overlapping this one writes in the meantime
+        return None
+
+    target.reject = hold_the_first_write
+    jobs = SYNC_JOBS + (
+        "  - name: contacts-on-webhook\n    trigger: {webhook: shop}\n    action: {sync: profile.yaml}\n"
+    )
+    runner = f"sync_state: sqlite:///{tmp_path}/sync.db\nwebhooks: {{shop: {{kind: generic, secret: s3}}}}"
+    config = write_config(tmp_path, b24_emulator.base_url, jobs, runner)
+    with in_process(config) as served:
+        assert b24kit("jobs", "run", "contacts", "--config", str(config)).returncode == 0
+        wait_for(held.is_set)  # the scheduled run is writing Ann
+        answer = httpx.post(
+            f"{served.url}/webhooks/generic/shop",
+            json={"event": "contacts.changed"},
+            headers={"X-B24kit-Token": "s3"},
+            timeout=10,
+        )
+        assert answer.json() == {"result": "accepted"}
+        wait_for(lambda: served.healthz()["tasks"].get("done", 0) >= 2, timeout=30)
+        assert served.wait_idle() == {"done": 2}
+    assert [r["NAME"] for r in target.rows("contact").values()] == ["Ann"]
+    assert len(target.writes) == 1  # the webhook's run found Ann and wrote nothing
+    assert not overlapped.is_set()
 
 
 @pytest.fixture
