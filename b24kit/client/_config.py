@@ -20,6 +20,9 @@ class PortalConfig:
 
     ``timeout`` bounds a whole request (the cloud stops a call after 60 s), ``connect_timeout``
     the TCP/TLS connect; ``verify_tls`` is ``True``, ``False`` or a CA bundle path.
+    ``auth_connector``, when set, is sent with every request (a transport parameter the portal
+    strips): changes made by these calls are not queued for offline events bound with the same
+    ``auth_connector``, so an application does not receive its own writes back.
     """
 
     auth: WebhookAuth | OAuthAuth
@@ -29,6 +32,7 @@ class PortalConfig:
     connect_timeout: float = 10.0
     verify_tls: bool | str = True
     name: str = "default"
+    auth_connector: str | None = None
 
     def __post_init__(self) -> None:
         parts = urlparse(self.url)

@@ -196,6 +196,9 @@ class Engine:
                 await self._sleep(self.bucket.reserve())
             token = self.tokens.access_token if self.tokens is not None else None
             self.stats.requests += 1
+            connector = self.config.auth_connector
+            if connector and "auth_connector" not in params:
+                params = {**params, "auth_connector": connector}
             try:
                 return await self.transport.post(method, params, token)
             except TokenExpired as exc:

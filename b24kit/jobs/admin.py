@@ -6,6 +6,7 @@ parses and renders.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +21,10 @@ from .jobset import JobSet
 from .model import TaskRow
 from .runner import served_portals, state_url
 from .server import public_url
+from .settings import RunnerPortal
 from .store import JobStore
+
+log = logging.getLogger("b24kit.jobs")
 
 
 def open_store(settings: Settings) -> JobStore:
@@ -66,12 +70,19 @@ async def bind(
     mode: str | None = None,
     prune: bool = False,
 ) -> list[Bound]:
-    """Bind the events ``portal``'s jobs watch (online to BASE/events/PORTAL, or offline)."""
+    """Bind the events ``portal``'s jobs watch (online to BASE/events/PORTAL, or offline under
+    the portal's ``auth_connector``, which the runner's calls carry too)."""
     base = (base_url or public_url(settings)).rstrip("/")
-    configured = settings.runner.portals.get(portal)
-    how = mode or (configured.events if configured is not None else "online")
+    configured = settings.runner.portals.get(portal) or RunnerPortal()
+    how = mode or configured.events
     if how not in ("online", "offline"):
         raise ConfigError(f"mode {how!r} is not online or offline", field="--mode")
+    if how == "offline" and configured.events != "offline":
+        log.warning(
+            "binding %s offline, but runner.portals.%s.events is not offline: the runner will not poll",
+            portal,
+            portal,
+        )
     async with AsyncClient(settings.portal(portal)) as client:
         return await bind_events(
             client,
@@ -79,6 +90,7 @@ async def bind(
             handler=f"{base}/events/{portal}",
             mode="offline" if how == "offline" else "online",
             prune=prune,
+            connector=configured.auth_connector if how == "offline" else None,
         )
 
 

@@ -1,10 +1,15 @@
 """``b24kit events bind``: bind the events the jobs watch, online (to ``/events/{portal}``) or
 offline (for :mod:`.offline`), idempotently: bindings already there are left alone, so a second
-run makes no write call. ``prune`` unbinds our handler's events no job watches any more."""
+run makes no write call. ``prune`` unbinds our handler's events no job watches any more.
+
+Offline bindings carry an ``auth_connector`` (``runner.portals.NAME.auth_connector``, default
+``b24kit``); the runner's calls carry the same key, so the portal does not queue the runner's own
+writes back. An offline binding of a watched event under another key (one made before the key,
+say) is another queue the runner does not read: ``prune`` removes it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,22 +28,37 @@ class Bound:
     action: Literal["bound", "present", "unbound"]
 
 
-def _present(existing: Sequence[Any], event: str, mode: Mode, handler: str) -> bool:
+def _offline(row: Mapping[str, Any]) -> bool:
+    return str(row.get("offline", "0")) in ("1", "true", "True")
+
+
+def _connector(row: Mapping[str, Any]) -> str:
+    """The ``auth_connector`` of an offline binding (``event.get`` names it ``connector_id``)."""
+    return str(row.get("connector_id") or row.get("auth_connector") or "")
+
+
+def _present(existing: Sequence[Any], event: str, mode: Mode, handler: str, connector: str) -> bool:
     for row in existing:
         if not isinstance(row, dict) or str(row.get("event", "")).upper() != event:
             continue
-        offline = str(row.get("offline", "0")) in ("1", "true", "True")
-        if mode == "offline" and offline:
+        if mode == "offline" and _offline(row) and _connector(row) == connector:
             return True
-        if mode == "online" and not offline and str(row.get("handler", "")) == handler:
+        if mode == "online" and not _offline(row) and str(row.get("handler", "")) == handler:
             return True
     return False
 
 
 async def bind_events(
-    client: AsyncClient, events: Sequence[str], *, handler: str, mode: Mode, prune: bool = False
+    client: AsyncClient,
+    events: Sequence[str],
+    *,
+    handler: str,
+    mode: Mode,
+    prune: bool = False,
+    connector: str | None = None,
 ) -> list[Bound]:
-    """Make the portal send ``events`` to ``handler`` (or queue them offline)."""
+    """Make the portal send ``events`` to ``handler``, or queue them offline under the
+    ``auth_connector`` ``connector`` (calls that carry it are not queued back)."""
     existing = await client.call("event.get") or []
     wanted: list[tuple[str, Mode]] = [(e.upper(), mode) for e in events]
     wanted += [(e, "online") for e in _ALWAYS]
@@ -46,12 +66,14 @@ async def bind_events(
         wanted.append(("ONOFFLINEEVENT", "online"))
     done: list[Bound] = []
     for event, how in dict.fromkeys(wanted):
-        if _present(existing, event, how, handler):
+        if _present(existing, event, how, handler, connector or ""):
             done.append(Bound(event, how, "present"))
             continue
         params: dict[str, Any] = {"event": event}
         if how == "offline":
             params["event_type"] = "offline"
+            if connector:
+                params["auth_connector"] = connector
         else:
             params["handler"] = handler
         if event == "ONOFFLINEEVENT":
@@ -65,22 +87,28 @@ async def bind_events(
             continue
         done.append(Bound(event, how, "bound"))
     if prune:
-        done += await _prune(client, existing, {e for e, _ in wanted}, handler)
+        keep = {(e, how) for e, how in wanted}
+        done += await _prune(client, existing, keep, handler, connector or "")
     return done
 
 
-async def _prune(client: AsyncClient, existing: Sequence[Any], keep: set[str], handler: str) -> list[Bound]:
+async def _prune(
+    client: AsyncClient, existing: Sequence[Any], keep: set[tuple[str, Mode]], handler: str, connector: str
+) -> list[Bound]:
+    """Unbind our handler's events not kept, and offline bindings not kept under ``connector``."""
     gone: list[Bound] = []
     for row in existing:
         if not isinstance(row, dict):
             continue
         event = str(row.get("event", "")).upper()
-        if event in keep:
-            continue
-        offline = str(row.get("offline", "0")) in ("1", "true", "True")
-        if offline:
-            await client.call("event.unbind", {"event": event, "event_type": "offline"})
+        if _offline(row):
+            if (event, "offline") in keep and _connector(row) == connector:
+                continue
+            params = {"event": event, "event_type": "offline", "auth_connector": _connector(row)}
+            await client.call("event.unbind", params)
             gone.append(Bound(event, "offline", "unbound"))
+        elif (event, "online") in keep:
+            continue
         elif str(row.get("handler", "")) == handler:
             await client.call("event.unbind", {"event": event, "handler": handler})
             gone.append(Bound(event, "online", "unbound"))

@@ -17,6 +17,14 @@ _MEMO_METHODS = frozenset(
 )
 
 
+def offline_connector(settings: Settings, portal: str) -> str | None:
+    """The ``auth_connector`` of ``portal``'s offline events (``None`` when they are online)."""
+    options = settings.runner.portals.get(portal)
+    if options is None or options.events != "offline":
+        return None
+    return options.auth_connector
+
+
 class Clients:
     """The runner's portal clients; REST figures survive a client being rebuilt."""
 
@@ -27,10 +35,12 @@ class Clients:
 
     def config(self, portal: str) -> PortalConfig:
         """The portal's config; waits for an operating-time reset longer than
-        ``runner.limit_wait_seconds`` are not slept through by a worker (the task is re-queued)."""
+        ``runner.limit_wait_seconds`` are not slept through by a worker (the task is re-queued).
+        On a portal whose events are offline every call carries the ``auth_connector`` the
+        events are bound with, so the portal does not queue the runner's own writes back."""
         config = self.settings.portal(portal)
         limits = replace(config.limits, max_operating_wait=self.settings.runner.limit_wait_seconds)
-        return replace(config, limits=limits)
+        return replace(config, limits=limits, auth_connector=offline_connector(self.settings, portal))
 
     def get(self, portal: str) -> AsyncClient:
         client = self._clients.get(portal)

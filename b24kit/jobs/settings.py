@@ -9,6 +9,7 @@ runner:
   portals:
     prod:
       events: online                          # online (POSTs to us) | offline (we poll)
+      auth_connector: b24kit                  # offline: our own writes are not queued back
       reconcile: {every_minutes: 15}
 ```
 
@@ -69,6 +70,14 @@ class RunnerPortal(_Section):
         description="Checks events from an outgoing webhook; apps learn theirs from ONAPPINSTALL.",
     )
     events: Literal["online", "offline"] = "online"
+    auth_connector: str | None = Field(
+        "b24kit",
+        min_length=1,
+        max_length=50,
+        pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="Offline events: the key their bindings and the runner's calls carry, so the"
+        " portal does not queue the runner's own writes back (null: no key).",
+    )
     portal_url: str | None = Field(None, description="Links in notifications (default: from the install).")
     language: Literal["ru", "en"] = "ru"
     offline: OfflineSettings = Field(default_factory=OfflineSettings)
