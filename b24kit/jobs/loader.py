@@ -203,7 +203,7 @@ def _rule_trigger(
                 doc,
                 (*where, "trigger"),
                 f"rule {name!r} declares no events, so the job needs a trigger",
-                "add trigger: {events: [ONCRMDEALUPDATE]}, or a cron, robot or webhook",
+                'add trigger: {cron: "0 8 * * 1-5"} or {events: [ONCRMDEALUPDATE]}, or a robot or webhook',
             )
         )
     return Trigger(events=("ONCRMDEALUPDATE",))

@@ -209,7 +209,8 @@ def test_a_hook_robot_declares_its_properties_in_yaml():
             """,
             [
                 "jobs/x.yaml:4: jobs.0.trigger: rule 'test_no_events' declares no events, so the job "
-                "needs a trigger (add trigger: {events: [ONCRMDEALUPDATE]}, or a cron, robot or webhook)"
+                'needs a trigger (add trigger: {cron: "0 8 * * 1-5"} or {events: [ONCRMDEALUPDATE]}, '
+                "or a robot or webhook)"
             ],
         ),
         (
