@@ -2,6 +2,8 @@
 
 * B24Error                      root of everything b24kit raises
   x ConfigError(ValueError)     a settings file, profile or job definition is invalid; .source .line .field
+    + ConfigIssues              several problems at once, the first as its own; .issues
+                                (ProfileError, JobsError)
   x TransportError              network failure or timeout talking to a portal or system; Retriable;
                                 .method .maybe_applied
   x ApiError                    the portal answered {"error": ...}; .method .code .description .status
@@ -78,6 +80,25 @@ class ConfigError(B24Error, ValueError):
         if self.suggestion:
             parts.append(f" ({self.suggestion})")
         return "".join(parts)
+
+
+class ConfigIssues(ConfigError):
+    """Several configuration problems found at once; ``issues`` lists each with its file, line and field.
+
+    The exception itself reads as the first issue, with how many more there are.
+    """
+
+    def __init__(self, issues: list[ConfigError]) -> None:
+        self.issues = issues
+        first = issues[0]
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        super().__init__(
+            first.message + more,
+            source=first.source,
+            line=first.line,
+            field=first.field,
+            suggestion=first.suggestion,
+        )
 
 
 class TransportError(B24Error, Retriable):

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from b24kit.automation import EventRuleSpec, RobotSpec, get_event_rule, get_robot
-from b24kit.errors import ConfigError
+from b24kit.errors import ConfigError, ConfigIssues
 from b24kit.robots.definitions import RobotDefinition
 from b24kit.sync.loader import ProfileError, load_profile_document
 from b24kit.sync.suggest import did_you_mean
@@ -24,20 +24,8 @@ from .jobset import JobDef, JobSet
 from .spec import JOBS_VERSION, Action, JobFile, JobSpec, Trigger
 
 
-class JobsError(ConfigError):
+class JobsError(ConfigIssues):
     """Job files have errors; ``issues`` lists each with its file, line and field."""
-
-    def __init__(self, issues: list[ConfigError]) -> None:
-        self.issues = issues
-        first = issues[0]
-        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
-        super().__init__(
-            first.message + more,
-            source=first.source,
-            line=first.line,
-            field=first.field,
-            suggestion=first.suggestion,
-        )
 
 
 def expand(patterns: Sequence[str], base_dir: Path) -> list[Path]:

@@ -11,7 +11,7 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from b24kit.errors import ConfigError
+from b24kit.errors import ConfigError, ConfigIssues
 
 from .connector import connector_class
 from .spec import PROFILE_VERSION, FromField, LinkField, LookupField, Profile, TransformRef
@@ -24,20 +24,8 @@ from .yamlload import Path as DataPath
 _TAGS = set(FIELD_TAGS.values())
 
 
-class ProfileError(ConfigError):
+class ProfileError(ConfigIssues):
     """A profile has one or more errors; ``issues`` lists each with its file, line and field."""
-
-    def __init__(self, issues: list[ConfigError]) -> None:
-        self.issues = issues
-        first = issues[0]
-        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
-        super().__init__(
-            first.message + more,
-            source=first.source,
-            line=first.line,
-            field=first.field,
-            suggestion=first.suggestion,
-        )
 
 
 def load_profile(path: str | Path, *, env: Mapping[str, str], check_connectors: bool = True) -> Profile:
