@@ -26,16 +26,14 @@ import argparse
 import asyncio
 import json
 import math
-import resource
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
+import emulated_portal
 import httpx
+from emulated_portal import emulator
 
 BURST, RATE = 50, 2.0
 APPROACHES = ("b24kit", "fast-bitrix24", "naive")
@@ -44,36 +42,8 @@ APPROACHES = ("b24kit", "fast-bitrix24", "naive")
 # -- the emulator ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def emulator() -> Iterator[str]:
-    """``b24kit emulator serve --port 0 --rate-limit cloud``; yields its webhook URL."""
-    script = Path(sys.executable).with_name("b24kit")
-    command = [str(script), "emulator", "serve", "--port", "0", "--rate-limit", "cloud"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise SystemExit(f"the emulator did not start (exit code {process.poll()})")
-        yield url
-    finally:
-        if process.stdout is not None:
-            process.stdout.close()
-        process.terminate()
-        process.wait(timeout=10)
-
-
-class Admin:
-    def __init__(self, webhook_url: str) -> None:
-        self.url = webhook_url
-        self.base = webhook_url.split("/rest/", 1)[0]
-        self.http = httpx.Client(timeout=600)
-
-    def __call__(self, path: str, body: dict[str, Any] | None = None, method: str | None = None) -> Any:
-        verb = method or ("POST" if body is not None else "GET")
-        response = self.http.request(verb, f"{self.base}/_emulator/{path}", json=body)
-        response.raise_for_status()
-        return response.json()
+class Admin(emulated_portal.Admin):
+    """The admin API plus the deals this benchmark seeds and checks."""
 
     def seed(self, records: int) -> None:
         """``records`` deals through batches of 50 ``crm.deal.add``, with the bucket off."""
@@ -87,10 +57,6 @@ class Admin:
             body = self.http.post(f"{self.url}batch", json={"halt": 0, "cmd": cmd}).json()
             if body["result"]["result_error"]:
                 raise SystemExit(f"seeding failed: {body['result']['result_error']}")
-
-    def fresh_bucket(self, rate_limit: str = "cloud") -> None:
-        self("limits", {"rate_limit": rate_limit, "reset_usage": True})
-        self("stats", method="DELETE")
 
     def updated(self, marker: str) -> int:
         body = self.http.post(
@@ -177,11 +143,11 @@ def child(approach: str, url: str, updates: int, marker: str, limits: str) -> No
 
     import b24kit.client  # noqa: F401
 
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = emulated_portal.peak_rss_mb()
     started = time.perf_counter()
     outcome = RUNNERS[approach](url, updates, marker, limits)
     outcome["wall"] = time.perf_counter() - started
-    outcome["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    outcome["peak_mb"] = emulated_portal.peak_rss_mb()
     outcome["base_mb"] = base
     print(json.dumps(outcome))
 
@@ -276,7 +242,7 @@ def main() -> None:
         child(args.child, args.url, args.updates, args.marker, args.limits)
         return
     lines: list[str] = []
-    with emulator() as url:
+    with emulator("cloud") as url:
         admin = Admin(url)
         for records in sorted(args.records):
             print(f"seeding {records:,} deals...", file=sys.stderr, flush=True)

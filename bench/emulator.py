@@ -17,35 +17,13 @@ import argparse
 import asyncio
 import http.client
 import json
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-
-
-@contextmanager
-def emulator() -> Iterator[str]:
-    """``b24kit emulator serve --port 0 --rate-limit off``; yields its webhook URL."""
-    script = Path(sys.executable).with_name("b24kit")
-    command = [str(script), "emulator", "serve", "--port", "0", "--rate-limit", "off"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise SystemExit(f"the emulator did not start (exit code {process.poll()})")
-        yield url
-    finally:
-        if process.stdout is not None:
-            process.stdout.close()
-        process.terminate()
-        process.wait(timeout=10)
+from emulated_portal import emulator
 
 
 class Caller:
@@ -161,7 +139,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=3_000, help="profile calls per measurement")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     args = parser.parse_args()
-    with emulator() as url:
+    with emulator("off") as url:
         sequential_calls(url, 200, keep_alive=True)  # warm up
         print(f"b24kit emulator at {url}  (rate limit off)")
         print("simple calls (profile)")
