@@ -1,9 +1,8 @@
-"""What a job does: call a rule or hook, run a sync profile, read the record an event is about."""
+"""What a job does: run a sync profile, read the record an event is about."""
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -17,16 +16,6 @@ from b24kit.sync.service import DEFAULT_STATE_URL, event_scope, execute, open_se
 log = logging.getLogger("b24kit.jobs")
 
 _GET = {"1": "crm.lead.get", "2": "crm.deal.get", "3": "crm.contact.get", "4": "crm.company.get"}
-
-
-async def call_handler(fn: Any, payload: Any, ctx: Any, settings: Any) -> Any:
-    """``fn(payload, ctx, settings)``: awaited when async; a plain function runs in a thread."""
-    if inspect.iscoroutinefunction(fn):
-        return await fn(payload, ctx, settings)
-    result = await asyncio.to_thread(fn, payload, ctx, settings)
-    if inspect.isawaitable(result):
-        return await result
-    return result
 
 
 async def read_record(client: AsyncClient, entity: str, ident: int) -> dict[str, Any] | None:

@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from b24kit.automation import EventRuleSpec, PortalEvent, RobotSpec, RuleContext, get_event_rule
+from b24kit.automation.invoke import call_handler
 from b24kit.errors import ConfigError, JobError
 from b24kit.robots import answer, error_text, run_robot
 from b24kit.robots.call import from_payload
 from b24kit.sync.values import MISSING, get_path
 
-from .actions import call_handler, read_record, run_profile
+from .actions import read_record, run_profile
 from .inbox import Mark
 from .jobset import JobDef
 from .keys import event_from_payload
