@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .texts import check_texts
 
@@ -51,6 +52,21 @@ class PaymentScheduleSettings(BaseModel):
     check_task: TaskSpec = TaskSpec(days=1)
     language: str | None = None  # ru | en; None: the portal's (RuleContext.language)
     texts: dict[str, str] = {}  # overrides of the default texts, by key (see b24kit.rules.texts)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_task_blocks(cls, data: Any) -> Any:
+        """A task block given as a mapping is merged over the default block, so
+        ``send_task: {time: "10:00"}`` keeps ``days: -3`` (a ``TaskSpec`` object is taken whole)."""
+        if not isinstance(data, Mapping):
+            return data
+        merged = dict(data)
+        for key in ("send_task", "check_task"):
+            given = merged.get(key)
+            if isinstance(given, Mapping):
+                default: TaskSpec = cls.model_fields[key].default
+                merged[key] = {**default.model_dump(exclude_unset=True), **given}
+        return merged
 
     @field_validator("key_prefix")
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -273,3 +273,17 @@ def test_done_tasks_are_left_alone_and_missing_ones_made_again():
     plan = state.plan(schedule, want)
     assert [(t.kind, t.existing) for t in plan.task_adds] == [("check", None)]
     assert not plan.task_updates
+
+
+def test_a_partial_task_block_keeps_the_other_defaults():
+    """``send_task: {time: "10:00"}`` changes the time and keeps the default ``days: -3``."""
+    s = PaymentScheduleSettings.model_validate(
+        {"send_task": {"time": "10:00"}, "check_task": {"responsible": 5}}
+    )
+    assert (s.send_task.days, s.send_task.time, s.send_task.responsible) == (-3, time(10, 0), "deal")
+    assert (s.check_task.days, s.check_task.time, s.check_task.responsible) == (1, time(18, 0), 5)
+    assert PaymentScheduleSettings.model_validate({"send_task": {"days": 0}}).send_task.days == 0
+    assert PaymentScheduleSettings.model_validate({}).send_task.days == -3
+    payment = Payment(1, date(2026, 12, 10), Decimal("100000"))
+    send = desired(deal(Decimal("100000")), 1, s).new_task_fields(payment, "send", 55)
+    assert send["DEADLINE"] == datetime(2026, 12, 7, 10, 0, tzinfo=MSK)
