@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from b24kit.robots.spec import RobotModel
 from b24kit.sync.spec.conditions import Condition
-from b24kit.sync.spec.triggers import check_cron
+from b24kit.sync.spec.triggers import check_cron, check_timezone
 
 JOBS_VERSION = 1
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
@@ -77,15 +77,7 @@ class Trigger(_Spec):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)"
-            ) from None
-        return value
+        return check_timezone(value)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Trigger:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
@@ -37,6 +38,15 @@ def check_cron(expression: str) -> str:
         for item in part.lower().split(","):
             _check_item(item, name, low, high)
     return text
+
+
+def check_timezone(name: str) -> str:
+    """Validate an IANA time zone name; return it unchanged or raise ``ValueError``."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as Europe/Moscow)") from None
+    return name
 
 
 def _check_item(item: str, name: str, low: int, high: int) -> None:
@@ -74,15 +84,7 @@ class Schedule(Spec):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)"
-            ) from None
-        return value
+        return check_timezone(value)
 
 
 class EventTrigger(Spec):

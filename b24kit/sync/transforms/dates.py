@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from b24kit.sync.spec.triggers import check_timezone
 from b24kit.sync.values import is_empty, parse_datetime
 
 from .base import Transform, TransformContext
@@ -29,11 +30,7 @@ class DateOptions(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return check_timezone(value)
 
 
 def parse_moment(value: Any, formats: tuple[str, ...]) -> datetime:
