@@ -16,7 +16,7 @@ from typing import Any
 
 from b24kit.automation import PropertySpec, RobotCall, RuleContext, robot
 from b24kit.client import BatchResult, Command
-from b24kit.errors import NotFound, RobotError
+from b24kit.errors import ApiError, AuthError, NotFound, Retriable, RobotError, TransportError
 
 from . import payment_plan as pp
 from .links import portal_base
@@ -57,6 +57,12 @@ RETURNS = {
     "invoice_ids": PropertySpec("int", name={"ru": "Счета", "en": "Invoice IDs"}, multiple=True),
     "summary": PropertySpec("text", name={"ru": "Что сделано", "en": "What was done"}),
 }
+
+
+class TransientWriteError(RobotError, Retriable):
+    """Some writes failed for a reason that passes (portal limits, 5xx, the network, refused
+    credentials): the runner runs the robot again, which finds what was written by its keys and
+    finishes the rest. Once its attempts are used up, the text is the answer."""
 
 
 @dataclass
@@ -216,12 +222,24 @@ async def _write_tasks(
 
 
 def _raise_for_errors(*results: BatchResult) -> None:
-    errors = [f"{label}: {err}" for res in results for label, err in res.errors.items()]
-    if errors:
-        raise RobotError(
-            f"{len(errors)} writes failed ({'; '.join(errors[:5])}); run the robot again to finish: "
-            "what was written is kept and not repeated"
-        )
+    """Failed writes as one error naming them: :class:`TransientWriteError` when any of them may
+    pass (the runner retries; a retry repeats nothing that was written), else :class:`RobotError`
+    (a refusal such as bad input, access or a missing record: answered at once)."""
+    failed = [(label, err) for res in results for label, err in res.errors.items()]
+    if not failed:
+        return
+    errors = [f"{label}: {err}" for label, err in failed]
+    message = (
+        f"{len(errors)} writes failed ({'; '.join(errors[:5])}); run the robot again to finish: "
+        "what was written is kept and not repeated"
+    )
+    if any(_transient(err) for _, err in failed):
+        raise TransientWriteError(message)
+    raise RobotError(message)
+
+
+def _transient(error: ApiError | TransportError) -> bool:
+    return isinstance(error, Retriable | AuthError)
 
 
 def _settings(raw: Any) -> PaymentScheduleSettings:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from b24kit.automation import RobotCall, get_robot
-from b24kit.errors import RobotError
-from b24kit.rules.payment_schedule import apply_schedule, read_payments
+from b24kit.errors import Retriable, RobotError
+from b24kit.rules.payment_schedule import TransientWriteError, apply_schedule, read_payments
 from b24kit.rules.payment_settings import PaymentScheduleSettings, TaskSpec
 
 TASK_SELECT = ["ID", "TITLE", "DESCRIPTION", "RESPONSIBLE_ID", "DEADLINE", "STATUS", "XML_ID", "UF_CRM_TASK"]
@@ -214,16 +214,35 @@ def test_a_failed_write_is_reported_and_a_second_run_finishes(portal, deal):
     portal.emulator.admin("faults", {"method": "tasks.task.add", "error": "ACCESS_DENIED", "times": 2})
     properties = {"schedule": schedule_text((10, "50000"), (20, "50000"))}
     try:
-        with pytest.raises(RobotError, match=r"2 writes failed.*run the robot again"):
+        with pytest.raises(RobotError, match=r"2 writes failed.*run the robot again") as refused:
             run_robot(portal, deal, properties)
     finally:
         portal.emulator.admin("faults", method="DELETE")
+    assert not isinstance(refused.value, Retriable)  # a refusal is answered at once
     assert len(invoices(portal)) == 2 and len(tasks(portal)) == 2
     mark = portal.mark()
     answer = run_robot(portal, deal, properties)
     assert portal.writes_since(mark) == ["tasks.task.add", "tasks.task.add"]
     assert answer["summary"] == "tasks created 2"
     assert len(tasks(portal)) == 4
+
+
+@pytest.mark.parametrize("error", ["500", "502"])
+def test_a_transient_write_failure_is_retriable_and_a_retry_repeats_nothing(portal, deal, error):
+    """A 5xx on a write is for the runner to retry (the client resends limit refusals itself);
+    the retry writes only what is missing."""
+    portal.emulator.admin("faults", {"method": "crm.item.add", "error": error, "times": 1})
+    properties = {"schedule": schedule_text((10, "50000"), (20, "50000"))}
+    try:
+        with pytest.raises(TransientWriteError, match=r"1 writes failed \(inv_add_1: ") as failed:
+            run_robot(portal, deal, properties)
+    finally:
+        portal.emulator.admin("faults", method="DELETE")
+    assert isinstance(failed.value, Retriable) and isinstance(failed.value, RobotError)
+    assert len(invoices(portal)) == 1 and len(tasks(portal)) == 2  # payment 2 and its tasks
+    answer = run_robot(portal, deal, properties)
+    assert answer["summary"] == "invoices created 1, tasks created 2"
+    assert len(invoices(portal)) == 2 and len(tasks(portal)) == 4
 
 
 def test_more_than_fifty_invoices_are_all_found(portal, deal):
