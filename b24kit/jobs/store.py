@@ -12,15 +12,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
 
-from b24kit.errors import ConfigError, JobError
+from b24kit.database import create_tables, describe, open_engine
+from b24kit.errors import JobError
 
 from .inbox import Inbox
 from .model import Inbound
@@ -50,13 +49,15 @@ class JobStore:
         self.url = url
         self.tables = Tables(schema)
         try:
-            self.engine = _engine(url, durability)
-            with self.engine.begin() as conn:
-                if schema and self.engine.dialect.name == "postgresql":
-                    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-                self.tables.metadata.create_all(conn)
+            self.engine = open_engine(
+                url,
+                synchronous="FULL" if durability == "full" else "NORMAL",
+                example="sqlite:///path/runner.db",
+                field="runner.state",
+            )
+            create_tables(self.engine, self.tables.metadata, schema)
         except SQLAlchemyError as exc:
-            raise JobError(f"cannot open the runner's state store: {_safe(exc)}") from None
+            raise JobError(f"cannot open the runner's state store: {describe(exc)}") from None
         self.inbox = Inbox(self.engine, self.tables, durable=durability == "full")
 
     @property
@@ -82,7 +83,7 @@ class JobStore:
                     conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if self.inbox.durable else 'NORMAL'}")
                 yield conn
         except SQLAlchemyError as exc:
-            raise JobError(f"state store: {_safe(exc)}") from None
+            raise JobError(f"state store: {describe(exc)}") from None
 
     # key-values ---------------------------------------------------------------------------
 
@@ -226,38 +227,3 @@ class JobStore:
                 )
                 found.update({k: float(v) for k, v in rows})
         return found
-
-
-def _engine(url: str, durability: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1] if ":///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"check_same_thread": False})
-        else:
-            engine = create_engine(
-                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        sync = "FULL" if durability == "full" else "NORMAL"
-
-        def pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cursor = dbapi_conn.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA synchronous={sync}")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.close()
-
-        event.listen(engine, "connect", pragmas)
-        return engine
-    if not url.startswith(("postgresql", "postgres")):
-        raise ConfigError(
-            f"unsupported state store URL scheme {url.split(':', 1)[0]!r}",
-            field="runner.state",
-            suggestion="use sqlite:///path/runner.db or postgresql+psycopg://user@host/db",
-        )
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _safe(exc: SQLAlchemyError) -> str:
-    """The error text without the URL (it may hold a password)."""
-    return f"{type(exc).__name__}: " + str(getattr(exc, "orig", None) or exc).splitlines()[0]

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, select, text, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import StaticPool
 
-from b24kit.errors import ConfigError, SyncError
+from b24kit.database import create_tables, describe, open_engine
+from b24kit.errors import SyncError
 from b24kit.sync.records import Side
 from b24kit.sync.values import dumps, parse_datetime
 
@@ -45,13 +44,10 @@ class StateStore:
         self.url = url
         self.tables = Tables(schema)
         try:
-            self.engine = _engine(url)
-            with self.engine.begin() as conn:
-                if schema and self.engine.dialect.name == "postgresql":
-                    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-                self.tables.metadata.create_all(conn)
+            self.engine = open_engine(url)
+            create_tables(self.engine, self.tables.metadata, schema)
         except SQLAlchemyError as exc:
-            raise SyncError(f"cannot open the state store: {type(exc).__name__}: {_safe(exc)}") from None
+            raise SyncError(f"cannot open the state store: {describe(exc)}") from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -355,36 +351,3 @@ def _log_row(profile: str, run_id: int, entry: LogEntry, now: str) -> dict[str, 
         "fields_json": dumps(entry.fields),
         "message": entry.message,
     }
-
-
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split(":///", 1)[1] if ":///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url)
-        else:
-            engine = create_engine(
-                "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if not url.startswith(("postgresql", "postgres")):
-        raise ConfigError(
-            f"unsupported state store URL scheme in {url.split(':', 1)[0]!r}",
-            suggestion="use sqlite:///path/state.db or postgresql+psycopg://user@host/db",
-        )
-    return create_engine(url, pool_pre_ping=True)
-
-
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def _safe(exc: SQLAlchemyError) -> str:
-    """The error text without the URL (it may hold a password)."""
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
