@@ -1,4 +1,5 @@
-"""What a robot or event rule may use: the portal's client, durable timers, the clock."""
+"""What a robot or event rule may use: the portal's client, durable timers, a small durable
+memory, the clock."""
 
 from __future__ import annotations
 
@@ -24,6 +25,34 @@ class Timers(Protocol):
     async def cancel(self, key: str) -> bool: ...
 
 
+class Memory(Protocol):
+    """Small notes a rule keeps between its runs, per portal (the runner keeps them in its state
+    store, so they survive restarts and retries): what it last told someone, say. Keys up to
+    200 characters; values are text (JSON if need be)."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+
+class LocalMemory:
+    """:class:`Memory` in a dict: for a context built outside the runner (tests, one-off runs)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    async def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    async def set(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+    async def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+
 @dataclass
 class RuleContext:
     """Handed to every handler; the runner builds one per job."""
@@ -35,3 +64,4 @@ class RuleContext:
     language: str = "ru"  # for the default notification texts (ru and en are shipped)
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("b24kit.automation"))
+    memory: Memory = field(default_factory=LocalMemory)  # the runner's: durable, per portal

@@ -26,6 +26,7 @@ from b24kit.errors import (
 from .clients import Clients, TaskClient
 from .gate import Gate
 from .jobset import JobDef, JobSet
+from .memory import StoreMemory
 from .metrics import Metrics
 from .queue import StoreQueue
 from .settings import RetrySettings, RunnerPortal
@@ -59,7 +60,7 @@ class Services:
         return self.settings.runner.portals.get(portal) or RunnerPortal()
 
     def context(self, portal: str) -> tuple[RuleContext, TaskClient]:
-        """A fresh context for one task: its own read memo, the portal's timers."""
+        """A fresh context for one task: its own read memo, the portal's timers and memory."""
         client = TaskClient(self.clients.get(portal))
         options = self.portal_settings(portal)
         ctx = RuleContext(
@@ -70,6 +71,7 @@ class Services:
             language=options.language,
             now=self.now,
             log=logging.getLogger(f"b24kit.jobs.{portal}"),
+            memory=StoreMemory(self.queue, portal),
         )
         return ctx, client
 

@@ -1,14 +1,23 @@
 """The completeness report (S2): per responsible user, the deals, companies and contacts whose
-cards lack required fields; one notification per user and, given a path, an Excel workbook.
+cards lack required fields; given a path, an Excel workbook, then one notification per user.
 
 Deals are checked against the fields any stage of their pipeline requires (so the report lists
 what will stop a deal later), companies and contacts against the fields the requirements list
 for them; ``report:`` in the settings may name other lists. Lists are streamed (the ID window,
 2,500 records per request); only the incomplete cards are kept.
+
+The workbook is written first (to a temporary file moved into place), so a failed write leaves
+no one notified; the users notified in a run are remembered (``ctx.memory``) until it ends, so a
+retry of the run notifies only those not told yet.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
+import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,8 +26,9 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from b24kit.automation import RuleContext
+from b24kit.automation import PortalEvent, RuleContext
 from b24kit.client import Command
+from b24kit.errors import AuthError, B24Error, Retriable
 
 from . import texts
 from .links import portal_base, record_link
@@ -50,11 +60,17 @@ class CardRow:
     link: str
 
 
+class TransientNotifyError(B24Error, Retriable):
+    """Some report notifications failed for a reason that passes (a 5xx, the network, a limit):
+    the runner runs the report again, which notifies only the users not told yet."""
+
+
 @dataclass
 class CompletenessReport:
     rows: list[CardRow] = field(default_factory=list)
     users: dict[int, str] = field(default_factory=dict)  # user ID -> name
-    notified: list[int] = field(default_factory=list)
+    notified: list[int] = field(default_factory=list)  # told in this run (or an earlier attempt of it)
+    failed: dict[int, Exception] = field(default_factory=dict)  # user ID -> why the notification failed
     output: Path | None = None
 
     def counts(self) -> dict[int, Counter[str]]:
@@ -66,9 +82,18 @@ class CompletenessReport:
 
 
 async def completeness_report(
-    ctx: RuleContext, settings: RequiredFieldsSettings | Mapping[str, Any], output: str | Path | None = None
+    ctx: RuleContext,
+    settings: RequiredFieldsSettings | Mapping[str, Any],
+    output: str | Path | None = None,
+    *,
+    run: str | None = None,
 ) -> CompletenessReport:
-    """Scan the cards, notify each responsible user (``report.notify``) and write ``output`` (xlsx)."""
+    """Scan the cards, write ``output`` (xlsx) when given, then notify each responsible user
+    (``report.notify``). Failed notifications are in ``failed``; nothing is raised for them.
+
+    ``run`` names this run for ``ctx.memory``: users an earlier attempt of the same run notified
+    are not notified again.
+    """
     checked = (
         settings
         if isinstance(settings, RequiredFieldsSettings)
@@ -86,30 +111,55 @@ async def completeness_report(
             )
     report.rows.sort(key=lambda r: (r.user_id, r.entity != "deal", r.entity, r.record_id))
     report.users = await _user_names(ctx, sorted({r.user_id for r in report.rows}))
-    if checked.report.notify:
-        report.notified = await _notify(ctx, checked, report, language)
     if output is not None:
         report.output = write_workbook(report, Path(output), language)
+    if checked.report.notify:
+        await _notify(ctx, checked, report, language, _memory_key(run) if run else None)
     return report
 
 
 async def run_completeness_report(event: Any, ctx: RuleContext, settings: Any) -> dict[str, Any]:
-    """The entry for a cron job, called like a rule or hook (``event`` is not used): the report
-    with ``report.output`` (``{date}`` filled in), and a JSON-able summary for the run log."""
+    """The entry for a cron job, called like a rule or hook: the report with ``report.output``
+    (``{date}`` filled in), and a JSON-able summary for the run log.
+
+    Raises :class:`TransientNotifyError` when notifications failed for a reason that passes; the
+    runner's retry (the same queued run: ``event.data["at"]``) notifies only the others.
+    """
     checked = (
         settings
         if isinstance(settings, RequiredFieldsSettings)
         else RequiredFieldsSettings.model_validate(settings or {})
     )
     output = checked.report.output
+    run = _run_of(event)
     path = output.replace("{date}", ctx.now().date().isoformat()) if output else None
-    report = await completeness_report(ctx, checked, path)
+    report = await completeness_report(ctx, checked, path, run=run)
+    passing = {u: e for u, e in report.failed.items() if isinstance(e, Retriable | AuthError)}
+    if passing:
+        first = next(iter(passing.items()))
+        raise TransientNotifyError(
+            f"completeness report: {len(passing)} notifications failed (user {first[0]}: {first[1]}); "
+            "they are sent again, to those users only"
+        )
+    if run is not None:
+        await ctx.memory.delete(_memory_key(run))
     return {
         "cards": len(report.rows),
         "users": len(report.counts()),
         "notified": len(report.notified),
         "output": str(report.output) if report.output else None,
     }
+
+
+def _run_of(event: Any) -> str | None:
+    """What names one queued run of a job across its retries: the job and when it was queued
+    (a cron or manual run's ``B24KIT_CRON`` event says both)."""
+    data = event.data if isinstance(event, PortalEvent) else {}
+    return f"{data.get('job') or ''}@{data['at']}" if data.get("at") else None
+
+
+def _memory_key(run: str) -> str:
+    return "completeness-report:" + hashlib.sha256(run.encode()).hexdigest()[:32]
 
 
 def _wanted(settings: RequiredFieldsSettings) -> dict[str, dict[int | None, list[str]]]:
@@ -184,15 +234,22 @@ async def _user_names(ctx: RuleContext, user_ids: list[int]) -> dict[int, str]:
 
 
 async def _notify(
-    ctx: RuleContext, settings: RequiredFieldsSettings, report: CompletenessReport, language: str
-) -> list[int]:
+    ctx: RuleContext,
+    settings: RequiredFieldsSettings,
+    report: CompletenessReport,
+    language: str,
+    memory_key: str | None,
+) -> None:
     limit = settings.report.max_items
     by_user: dict[int, list[CardRow]] = {}
     for row in report.rows:
         if row.user_id:
             by_user.setdefault(row.user_id, []).append(row)
+    told = set(json.loads(await ctx.memory.get(memory_key) or "[]")) if memory_key else set()
     commands = {}
     for user_id, rows in by_user.items():
+        if user_id in told:
+            continue  # an earlier attempt of this run notified them
         counts = Counter(r.entity for r in rows)
         lines = [
             f"[url={r.link}]{r.title or r.record_id}[/url]: {', '.join(r.missing)}" for r in rows[:limit]
@@ -212,9 +269,13 @@ async def _notify(
         message = render(texts.text("report", language, settings.texts), values)
         commands[f"n{user_id}"] = Command("im.notify.system.add", {"USER_ID": user_id, "MESSAGE": message})
     res = await ctx.client.batch(commands) if commands else None
-    if res is not None and res.errors:
-        ctx.log.warning("completeness report: %d notifications failed: %s", len(res.errors), res.errors)
-    return [u for u in by_user if res is not None and f"n{u}" in res.results]
+    sent = {u for u in by_user if res is not None and f"n{u}" in res.results}
+    report.notified = [u for u in by_user if u in told or u in sent]
+    report.failed = {u: res.errors[f"n{u}"] for u in by_user if res is not None and f"n{u}" in res.errors}
+    if report.failed:
+        ctx.log.warning("completeness report: %d notifications failed: %s", len(report.failed), report.failed)
+    if memory_key and sent:
+        await ctx.memory.set(memory_key, json.dumps(sorted(told | sent)))
 
 
 def write_workbook(report: CompletenessReport, path: Path, language: str) -> Path:
@@ -241,5 +302,12 @@ def write_workbook(report: CompletenessReport, path: Path, language: str) -> Pat
         values = [counts["deal"], counts["company"], counts["contact"]]
         summary.append([report.users.get(user_id, ""), user_id, *values, sum(values)])
     path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")  # the umask's mode, not 0600
+    try:  # a reader (or a failed write) never sees half a workbook
+        book.save(temp)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
     return path

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from b24kit.automation import RuleContext
+from b24kit.automation import LocalMemory, RuleContext
 from b24kit.client import AsyncClient
 from b24kit.testing import RunningEmulator
 
@@ -38,6 +38,7 @@ class Portal:
         self.timers = MemoryTimers()
         self.language = "en"
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.memory = LocalMemory()  # kept across runs, as the runner's state store keeps it
 
     def run(self, handler: Callable[[RuleContext], Awaitable[T]]) -> T:
         """Run ``handler(ctx)`` on a fresh loop with a client for the emulator's webhook."""
@@ -51,6 +52,7 @@ class Portal:
                     portal_url="https://example.bitrix24.ru",
                     language=self.language,
                     now=self.now,
+                    memory=self.memory,
                 )
                 return await handler(ctx)
 

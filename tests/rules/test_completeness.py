@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from openpyxl import load_workbook
 
 from b24kit.automation import PortalEvent, get_event_rule
-from b24kit.rules.completeness import completeness_report, run_completeness_report
+from b24kit.errors import Retriable
+from b24kit.rules.completeness import TransientNotifyError, completeness_report, run_completeness_report
 from b24kit.rules.required_model import RequiredFieldsSettings
 
 SETTINGS = {
@@ -22,6 +24,7 @@ SETTINGS = {
     ],
     "language": "en",
 }
+CRON = PortalEvent("B24KIT_CRON", {"job": "report", "reason": "cron", "at": "2026-12-01T08:00:00+00:00"})
 
 
 def seed(portal) -> dict[str, int]:
@@ -123,3 +126,48 @@ def test_the_report_as_a_registered_rule_for_cron_jobs(portal, tmp_path):
     portal.run(lambda ctx: spec.handler(PortalEvent("CRON", {}), ctx, settings))
     assert (tmp_path / "r.xlsx").exists()
     assert len(portal.emulator.admin("notifications")) == 2
+
+
+def test_a_failed_workbook_write_notifies_no_one(portal, tmp_path):
+    """The workbook is written before anyone is told, so a retry after a failed write tells no
+    one twice; no half-written file is left behind."""
+    seed(portal)
+    target = tmp_path / "report.xlsx"
+    target.mkdir()  # the write cannot replace a folder
+    settings = {**SETTINGS, "report": {"output": str(target)}}
+    with pytest.raises(IsADirectoryError):
+        portal.run(lambda ctx: run_completeness_report(CRON, ctx, settings))
+    assert portal.emulator.admin("notifications") == []
+    assert [p.name for p in tmp_path.iterdir()] == ["report.xlsx"]
+    target.rmdir()
+    summary = portal.run(lambda ctx: run_completeness_report(CRON, ctx, settings))
+    assert summary["notified"] == 2 and len(portal.emulator.admin("notifications")) == 2
+    assert load_workbook(target, read_only=True).sheetnames == ["Cards", "Summary"]
+
+
+def test_a_retry_after_a_failed_notification_tells_only_the_others(portal):
+    """A notification failing with a 5xx makes the run fail (for the runner to retry); the retry
+    of the same run notifies only the users the first attempt missed."""
+    ids = seed(portal)
+    portal.emulator.admin("faults", {"method": "im.notify.system.add", "error": "500", "times": 1})
+    with pytest.raises(TransientNotifyError, match="1 notifications failed") as failed:
+        portal.run(lambda ctx: run_completeness_report(CRON, ctx, SETTINGS))
+    assert isinstance(failed.value, Retriable)
+    first = [n["USER_ID"] for n in portal.emulator.admin("notifications")]
+    assert len(first) == 1
+    summary = portal.run(lambda ctx: run_completeness_report(CRON, ctx, SETTINGS))
+    assert summary["notified"] == 2
+    told = sorted(n["USER_ID"] for n in portal.emulator.admin("notifications"))
+    assert told == sorted([ids["anna"], ids["boris"]])  # each once
+    assert portal.memory.values == {}  # forgotten once the run succeeded
+    later = PortalEvent("B24KIT_CRON", {"job": "report", "at": "2026-12-02T08:00:00+00:00"})
+    portal.run(lambda ctx: run_completeness_report(later, ctx, SETTINGS))
+    assert len(portal.emulator.admin("notifications")) == 4  # the next run tells everyone again
+
+
+def test_a_refused_notification_is_logged_and_the_report_goes_on(portal, caplog):
+    seed(portal)
+    portal.emulator.admin("faults", {"method": "im.notify.system.add", "error": "ACCESS_DENIED", "times": 1})
+    summary = portal.run(lambda ctx: run_completeness_report(CRON, ctx, SETTINGS))
+    assert (summary["users"], summary["notified"]) == (2, 1)
+    assert "completeness report: 1 notifications failed" in caplog.text
