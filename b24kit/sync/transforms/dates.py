@@ -55,10 +55,10 @@ def parse_moment(value: Any, formats: tuple[str, ...]) -> datetime:
     raise ValueError(f"{text!r} is not a date (expected ISO 8601 or {', '.join(formats)})")
 
 
-class Date(Transform):
-    """A calendar day from typed cells, Excel serials, ISO or the given formats; written as YYYY-MM-DD."""
+class _Calendar(Transform):
+    """What ``date`` and ``datetime`` share: their options, the output format, and comparing two
+    values by the day or instant they stand for."""
 
-    name: ClassVar[str] = "date"
     Options: ClassVar[type[BaseModel]] = DateOptions
     reversible: ClassVar[bool] = True
 
@@ -67,9 +67,32 @@ class Date(Transform):
         assert isinstance(self.options, DateOptions)
         return self.options
 
+    def _meaning(self, value: Any) -> date:
+        """The day or instant ``value`` stands for (``ValueError`` if it is not a date)."""
+        raise NotImplementedError
+
+    def _output(self, moment: date) -> str:
+        return moment.isoformat() if self.opts.output == "iso" else moment.strftime(self.opts.output)
+
+    def same(self, desired: Any, current: Any) -> bool:
+        if is_empty(desired) or is_empty(current):
+            return is_empty(desired) and is_empty(current)
+        try:
+            return self._meaning(desired) == self._meaning(current)
+        except ValueError:
+            return False
+
+
+class Date(_Calendar):
+    """A calendar day from typed cells, Excel serials, ISO or the given formats; written as YYYY-MM-DD."""
+
+    name: ClassVar[str] = "date"
+
+    def _meaning(self, value: Any) -> date:
+        return parse_moment(value, (*self.opts.formats, self.opts.output)).date()
+
     def forward(self, value: Any, ctx: TransformContext) -> Any:
-        day = parse_moment(value, self.opts.formats).date()
-        return day.isoformat() if self.opts.output == "iso" else day.strftime(self.opts.output)
+        return self._output(parse_moment(value, self.opts.formats).date())
 
     def reverse(self, value: Any, ctx: TransformContext) -> Any:
         if is_empty(value):
@@ -77,46 +100,24 @@ class Date(Transform):
         day = parse_moment(value, self.opts.formats).date()
         return day.strftime(self.opts.formats[0]) if self.opts.formats else day.isoformat()
 
-    def same(self, desired: Any, current: Any) -> bool:
-        if is_empty(desired) or is_empty(current):
-            return is_empty(desired) and is_empty(current)
-        try:
-            formats = (*self.opts.formats, self.opts.output)
-            return parse_moment(desired, formats).date() == parse_moment(current, formats).date()
-        except ValueError:
-            return False
 
-
-class DateTime(Transform):
+class DateTime(_Calendar):
     """An instant; values without an offset are read in ``timezone``; written as ISO 8601 with offset."""
 
     name: ClassVar[str] = "datetime"
-    Options: ClassVar[type[BaseModel]] = DateOptions
-    reversible: ClassVar[bool] = True
-
-    @property
-    def opts(self) -> DateOptions:
-        assert isinstance(self.options, DateOptions)
-        return self.options
 
     def _aware(self, value: Any) -> datetime:
         formats = (*self.opts.formats, "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S")
         moment = parse_moment(value, formats)
         return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(self.opts.timezone))
 
+    def _meaning(self, value: Any) -> date:
+        return self._aware(value)
+
     def forward(self, value: Any, ctx: TransformContext) -> Any:
-        moment = self._aware(value)
-        return moment.isoformat() if self.opts.output == "iso" else moment.strftime(self.opts.output)
+        return self._output(self._aware(value))
 
     def reverse(self, value: Any, ctx: TransformContext) -> Any:
         if is_empty(value):
             return None
         return self._aware(value).astimezone(ZoneInfo(self.opts.timezone)).isoformat()
-
-    def same(self, desired: Any, current: Any) -> bool:
-        if is_empty(desired) or is_empty(current):
-            return is_empty(desired) and is_empty(current)
-        try:
-            return self._aware(desired) == self._aware(current)
-        except ValueError:
-            return False
