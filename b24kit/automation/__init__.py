@@ -6,12 +6,13 @@ here; handlers talk to the portal only through the :class:`RuleContext` they are
 
 from __future__ import annotations
 
-from .context import LocalMemory, Memory, RuleContext, Timers
+from .context import JobInfo, LocalMemory, Memory, RuleContext, Timers
 from .payloads import PortalEvent, RobotCall
 from .registry import EventRuleSpec, PropertySpec, RobotSpec, event_rule, get_event_rule, get_robot, robot
 
 __all__ = [
     "EventRuleSpec",
+    "JobInfo",
     "LocalMemory",
     "Memory",
     "PortalEvent",

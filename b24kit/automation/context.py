@@ -1,13 +1,15 @@
 """What a robot or event rule may use: the portal's client, durable timers, a small durable
-memory, the clock."""
+memory, the job it runs for, the clock."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from b24kit.client import AsyncClient
 
@@ -53,6 +55,25 @@ class LocalMemory:
         self.values.pop(key, None)
 
 
+@dataclass(frozen=True)
+class JobInfo:
+    """The job a handler runs for: its name, the folder of its job file (relative paths in the
+    job's settings are relative to it) and the time zone of its cron trigger, if it has one."""
+
+    name: str
+    folder: Path
+    timezone: str | None = None
+
+    def path(self, value: str | Path) -> Path:
+        """``value`` as a path: an absolute one as it is, a relative one under :attr:`folder` (as
+        the job file's ``sync`` and ``input`` paths are read)."""
+        return (self.folder / value).resolve()
+
+    def today(self, now: datetime) -> date:
+        """The date at ``now`` in the job's time zone (UTC without one)."""
+        return now.astimezone(ZoneInfo(self.timezone) if self.timezone else UTC).date()
+
+
 @dataclass
 class RuleContext:
     """Handed to every handler; the runner builds one per job."""
@@ -65,3 +86,4 @@ class RuleContext:
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("b24kit.automation"))
     memory: Memory = field(default_factory=LocalMemory)  # the runner's: durable, per portal
+    job: JobInfo | None = None  # the job being run (None: called outside a job)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -104,7 +105,7 @@ class Executor:
         fn = job.hook if job.action.hook else job.handler.handler if job.handler else None
         if fn is None:
             raise JobError(f"job {job.name!r} has nothing to run")
-        await call_handler(fn, event, ctx, job.settings)
+        await call_handler(fn, event, replace(ctx, job=job.info()), job.settings)
 
     # robots -------------------------------------------------------------------------------
 
@@ -120,7 +121,7 @@ class Executor:
         job = self.s.jobs.robot(task.portal, call.code)
         if job is None or job.robot is None:
             return {"error": f"no job on portal {task.portal!r} serves robot {call.code!r}"}
-        ctx, _ = self.s.context(task.portal)
+        ctx, _ = self.s.context(task.portal, job)
         handler = (
             job.hook
             if job.action.hook
@@ -188,7 +189,7 @@ class Executor:
                     event=scope or (_records(event) if task.kind == "webhook" else None),
                 )
             return
-        ctx, _ = self.s.context(portal)
+        ctx, _ = self.s.context(portal, job)
         fn = job.hook if job.action.hook else job.handler.handler if job.handler else None
         if fn is None:
             raise JobError(f"job {job.name!r} has nothing to run")
@@ -214,6 +215,8 @@ class Executor:
         settings = (
             configured.settings if configured is not None else rule.settings() if rule.settings else None
         )
+        if configured is not None:
+            ctx = replace(ctx, job=configured.info())
         await call_handler(rule.handler, event, ctx, settings)
 
     async def _webhook(self, task: Task) -> None:

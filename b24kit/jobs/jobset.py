@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from b24kit.automation import EventRuleSpec, RobotSpec
+from b24kit.automation import EventRuleSpec, JobInfo, RobotSpec
 from b24kit.robots.definitions import RobotDefinition
 
 from .spec import Action, JobSpec, Trigger
@@ -32,6 +32,12 @@ class JobDef:
     @property
     def name(self) -> str:
         return self.spec.name
+
+    def info(self) -> JobInfo:
+        """What its handler learns of the job (``ctx.job``): the name, the job file's folder, and
+        the cron trigger's time zone."""
+        zone = self.trigger.timezone if self.trigger.kind == "cron" else None
+        return JobInfo(self.name, self.source.resolve().parent, zone)
 
     def serves(self, portal: str) -> bool:
         return self.spec.enabled and (not self.spec.portals or portal in self.spec.portals)

@@ -59,8 +59,9 @@ class Services:
     def portal_settings(self, portal: str) -> RunnerPortal:
         return self.settings.runner.portals.get(portal) or RunnerPortal()
 
-    def context(self, portal: str) -> tuple[RuleContext, TaskClient]:
-        """A fresh context for one task: its own read memo, the portal's timers and memory."""
+    def context(self, portal: str, job: JobDef | None = None) -> tuple[RuleContext, TaskClient]:
+        """A fresh context for one task: its own read memo, the portal's timers and memory, and
+        ``job``'s name, folder and time zone."""
         client = TaskClient(self.clients.get(portal))
         options = self.portal_settings(portal)
         ctx = RuleContext(
@@ -72,6 +73,7 @@ class Services:
             now=self.now,
             log=logging.getLogger(f"b24kit.jobs.{portal}"),
             memory=StoreMemory(self.queue, portal),
+            job=job.info() if job is not None else None,
         )
         return ctx, client
 

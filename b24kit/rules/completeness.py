@@ -21,6 +21,7 @@ import secrets
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,7 @@ async def completeness_report(
 
 async def run_completeness_report(event: Any, ctx: RuleContext, settings: Any) -> dict[str, Any]:
     """The entry for a cron job, called like a rule or hook: the report with ``report.output``
-    (``{date}`` filled in), and a JSON-able summary for the run log.
+    (see :func:`output_path`), and a JSON-able summary for the run log.
 
     Raises :class:`TransientNotifyError` when notifications failed for a reason that passes; the
     runner's retry (the same queued run: ``event.data["at"]``) notifies only the others.
@@ -132,8 +133,7 @@ async def run_completeness_report(event: Any, ctx: RuleContext, settings: Any) -
     )
     output = checked.report.output
     run = _run_of(event)
-    path = output.replace("{date}", ctx.now().date().isoformat()) if output else None
-    report = await completeness_report(ctx, checked, path, run=run)
+    report = await completeness_report(ctx, checked, output_path(output, ctx) if output else None, run=run)
     passing = {u: e for u, e in report.failed.items() if isinstance(e, Retriable | AuthError)}
     if passing:
         first = next(iter(passing.items()))
@@ -149,6 +149,16 @@ async def run_completeness_report(event: Any, ctx: RuleContext, settings: Any) -
         "notified": len(report.notified),
         "output": str(report.output) if report.output else None,
     }
+
+
+def output_path(output: str, ctx: RuleContext) -> Path:
+    """``report.output`` as a path: ``{date}`` is the run's date in the time zone of the job's
+    cron trigger (UTC when it has none); a relative path is relative to the job file's folder
+    (to the working directory outside a job)."""
+    now = ctx.now()
+    day = ctx.job.today(now) if ctx.job is not None else now.astimezone(UTC).date()
+    text = output.replace("{date}", day.isoformat())
+    return ctx.job.path(text) if ctx.job is not None else Path(text)
 
 
 def _run_of(event: Any) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from b24kit.automation import LocalMemory, RuleContext
+from b24kit.automation import JobInfo, LocalMemory, RuleContext
 from b24kit.client import AsyncClient
 from b24kit.testing import RunningEmulator
 
@@ -39,6 +39,7 @@ class Portal:
         self.language = "en"
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.memory = LocalMemory()  # kept across runs, as the runner's state store keeps it
+        self.job: JobInfo | None = None
 
     def run(self, handler: Callable[[RuleContext], Awaitable[T]]) -> T:
         """Run ``handler(ctx)`` on a fresh loop with a client for the emulator's webhook."""
@@ -53,6 +54,7 @@ class Portal:
                     language=self.language,
                     now=self.now,
                     memory=self.memory,
+                    job=self.job,
                 )
                 return await handler(ctx)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from b24kit.automation import PortalEvent, get_event_rule
+from b24kit.automation import JobInfo, PortalEvent, get_event_rule
+from b24kit.automation.registry import load_plugins
 from b24kit.errors import Retriable
+from b24kit.jobs.loader import load_jobs
 from b24kit.rules.completeness import TransientNotifyError, completeness_report, run_completeness_report
 from b24kit.rules.required_model import RequiredFieldsSettings
 
@@ -171,3 +174,51 @@ def test_a_refused_notification_is_logged_and_the_report_goes_on(portal, caplog)
     summary = portal.run(lambda ctx: run_completeness_report(CRON, ctx, SETTINGS))
     assert (summary["users"], summary["notified"]) == (2, 1)
     assert "completeness report: 1 notifications failed" in caplog.text
+
+
+def test_output_is_relative_to_the_job_file_and_dated_in_the_cron_time_zone(portal, tmp_path, monkeypatch):
+    seed(portal)
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")
+    settings = {**SETTINGS, "report": {"output": "reports/cards-{date}.xlsx", "notify": False}}
+    portal.now = lambda: datetime(2026, 12, 1, 20, 0, tzinfo=UTC)  # already 2 December in Tokyo
+    portal.job = JobInfo("report", tmp_path / "jobs", "Asia/Tokyo")
+    summary = portal.run(lambda ctx: run_completeness_report(CRON, ctx, settings))
+    assert summary["output"] == str(tmp_path / "jobs" / "reports" / "cards-2026-12-02.xlsx")
+    assert Path(summary["output"]).is_file()
+
+    absolute = {**SETTINGS, "report": {"output": str(tmp_path / "abs-{date}.xlsx"), "notify": False}}
+    summary = portal.run(lambda ctx: run_completeness_report(CRON, ctx, absolute))
+    assert summary["output"] == str(tmp_path / "abs-2026-12-02.xlsx")
+
+    portal.job = JobInfo("report", tmp_path / "jobs")  # no cron trigger: the UTC date
+    summary = portal.run(lambda ctx: run_completeness_report(CRON, ctx, settings))
+    assert summary["output"] == str(tmp_path / "jobs" / "reports" / "cards-2026-12-01.xlsx")
+
+    portal.job = None  # outside a job: the working directory
+    summary = portal.run(lambda ctx: run_completeness_report(CRON, ctx, settings))
+    assert summary["output"] == "reports/cards-2026-12-01.xlsx"
+    assert (tmp_path / "cwd" / "reports" / "cards-2026-12-01.xlsx").is_file()
+
+
+def test_a_job_tells_its_handler_its_folder_and_cron_time_zone(tmp_path):
+    load_plugins()
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    (folder / "report.yaml").write_text(
+        """
+version: 1
+jobs:
+  - name: report
+    trigger: {cron: "0 8 * * 1-5", timezone: Europe/Moscow}
+    action: {rule: required_fields_report}
+  - name: rule
+    action: {rule: required_fields}
+""",
+        encoding="utf-8",
+    )
+    jobs = load_jobs([folder / "report.yaml"], env={}, portals=None)
+    report, rule = jobs.get("report"), jobs.get("rule")
+    assert report is not None and rule is not None
+    assert report.info() == JobInfo("report", folder.resolve(), "Europe/Moscow")
+    assert rule.info() == JobInfo("rule", folder.resolve(), None)

@@ -29,7 +29,7 @@ def test_the_example_job_files_load():
     assert jobs.events("emulator") == ["ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALMOVETOCATEGORY"]
     report = jobs.get("required-fields-report")
     assert report is not None and report.trigger.cron == "0 8 * * 1-5"
-    assert report.settings.report.output == "reports/incomplete-cards-{date}.xlsx"
+    assert report.settings.report.output == "../reports/incomplete-cards-{date}.xlsx"
 
 
 class Runner:
