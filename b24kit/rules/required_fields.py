@@ -10,13 +10,16 @@ deal's history where no requirement stops it, so the event of the move back find
 The rule checks where a deal *is*, on every event: a deal standing on a guarded stage must have
 the fields. So a required field emptied while the deal stands there also sends it back; a deal
 created directly on a guarded stage goes to ``fallback_stage`` or its pipeline's first stage.
+A deal with nowhere to go back to stays ("stuck"); its owner is told once per arrival on the
+stage and set of missing fields (remembered in ``ctx.memory``), not on every later update.
 
 The scheduled completeness report lives in :mod:`b24kit.rules.completeness`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +68,7 @@ class Outcome:
     missing: list[Missing] = field(default_factory=list)
     fields: str = ""  # the missing fields' labels, as the notification says them
     message: str = ""  # the notification sent, if any
+    told_before: bool = False  # stuck, and the owner was told of this already: nothing sent
 
 
 @event_rule("required_fields", events=EVENTS, settings=RequiredFieldsSettings)
@@ -73,7 +77,8 @@ async def required_fields(event: PortalEvent, ctx: RuleContext, settings: Any) -
     checked = _settings(settings)
     if event.entity_id is not None and checked.requirements:
         outcome = await check_deal(ctx, checked, event.entity_id)
-        ctx.log.info("required fields: deal %s %s", outcome.deal_id, outcome.action)
+        told = " (told before)" if outcome.told_before else ""
+        ctx.log.info("required fields: deal %s %s%s", outcome.deal_id, outcome.action, told)
 
 
 @event_rule("required_fields_report", events=(), settings=RequiredFieldsSettings)
@@ -100,7 +105,8 @@ async def check_deal(ctx: RuleContext, settings: RequiredFieldsSettings, deal_id
     first.raise_for_errors()
     deal = first.results["deal"]
     place = Place(int(deal.get("CATEGORY_ID") or 0), str(deal.get("STAGE_ID") or ""))
-    came_from, earlier = history_places(first.results["history"].get("items") or [], place)
+    history = first.results["history"].get("items") or []
+    came_from, earlier = history_places(history, place)
     guards = applicable(settings, place, came_from)
     if not guards:
         return Outcome("unguarded", deal_id, place)
@@ -110,7 +116,8 @@ async def check_deal(ctx: RuleContext, settings: RequiredFieldsSettings, deal_id
     if not missing:
         return Outcome("complete", deal_id, place)
     target = revert_target(settings, place, earlier, card) or _fallback(settings, guards, place, card, stages)
-    return await _revert(ctx, settings, Outcome("", deal_id, place, target, missing), card, metas, stages)
+    outcome = Outcome("", deal_id, place, target, missing)
+    return await _revert(ctx, settings, outcome, card, metas, stages, _arrival(history, place))
 
 
 async def _read_card(
@@ -178,6 +185,7 @@ async def _revert(
     card: Card,
     metas: Mapping[str, Any],
     stages: Mapping[int, list[tuple[str, str]]],
+    arrival: str,
 ) -> Outcome:
     language = texts.language_of(settings.language or ctx.language)
     names = {(p, sid): name for p, rows in stages.items() for sid, name in rows}
@@ -202,13 +210,33 @@ async def _revert(
         values["previous_stage"] = names.get((target.pipeline, target.stage), target.stage)
     template = texts.text("reverted" if target else "not_reverted", language, settings.texts)
     user = int(card.deal.get("ASSIGNED_BY_ID") or 0)
-    if settings.notify and user:
+    memory_key, note = f"required_fields:stuck:{outcome.deal_id}", _stuck_note(outcome, arrival)
+    if target is None and settings.notify and user and await ctx.memory.get(memory_key) == note:
+        outcome.told_before = True  # the same stage, arrival and fields: the owner knows
+    elif settings.notify and user:
         outcome.message = render(template, values)
         commands["notify"] = Command("im.notify.system.add", {"USER_ID": user, "MESSAGE": outcome.message})
     if commands:
         (await ctx.client.batch(commands, halt=True)).raise_for_errors()
+        if target is None and outcome.message:
+            await ctx.memory.set(memory_key, note)
     outcome.action = "reverted" if target else "stuck"
     return outcome
+
+
+def _arrival(history: Sequence[Mapping[str, Any]], place: Place) -> str:
+    """The ID of the stage-history entry of the deal's arrival where it is (newest first)."""
+    newest = history[0] if history else {}
+    here = Place(int(newest.get("CATEGORY_ID") or 0), str(newest.get("STAGE_ID") or "")) == place
+    return str(newest.get("ID") or "") if here else ""
+
+
+def _stuck_note(outcome: Outcome, arrival: str) -> str:
+    """What a stuck deal's owner was told about: the arrival on the stage and what is missing."""
+    assert outcome.place is not None
+    missing = sorted(f"{m.entity}:{m.record_id}:{m.field}" for m in outcome.missing)
+    text = "|".join([arrival, str(outcome.place.pipeline), outcome.place.stage, *missing])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _settings(raw: Any) -> RequiredFieldsSettings:

@@ -214,6 +214,42 @@ def test_nowhere_to_go_back_leaves_the_deal_and_says_so(portal, crm):
     assert "но не заполнены: Contract number. Вернуть её было некуда" in note["MESSAGE"]
 
 
+def test_a_stuck_deal_is_told_once_per_stage_arrival_and_missing_fields(portal, crm, caplog):
+    """A deal with nowhere to go back to is not notified again on every update: only when it
+    arrives on a stage anew or what it lacks changes."""
+    every_stage = {"pipeline": 0, "deal": ["UF_CRM_CONTRACT", "COMMENTS"]}
+    settings = {"requirements": [every_stage], "language": "en"}
+    deal = new_deal(portal, crm, STAGE_ID="NEW")
+    assert check(portal, deal, settings).action == "stuck"
+    assert len(notifications(portal)) == 1
+
+    portal.rest("crm.deal.update", {"id": deal, "fields": {"TITLE": "Supply 2"}})
+    mark = portal.mark()
+    again = check(portal, deal, settings)
+    assert (again.action, again.told_before, again.message) == ("stuck", True, "")
+    assert portal.writes_since(mark) == [] and len(notifications(portal)) == 1
+    spec = get_event_rule("required_fields")
+    event = PortalEvent("ONCRMDEALUPDATE", {"FIELDS": {"ID": str(deal)}})
+    validated = RequiredFieldsSettings.model_validate(settings)
+    with caplog.at_level("INFO"):
+        portal.run(lambda ctx: spec.handler(event, ctx, validated))
+    assert f"required fields: deal {deal} stuck (told before)" in caplog.text
+    assert len(notifications(portal)) == 1
+
+    portal.rest("crm.deal.update", {"id": deal, "fields": {"COMMENTS": "filled"}})
+    assert check(portal, deal, settings).told_before is False  # fewer fields missing: told again
+    assert notifications(portal)[-1]["MESSAGE"].count("Contract number") == 1
+    assert "Comment" not in notifications(portal)[-1]["MESSAGE"]
+    assert check(portal, deal, settings).told_before is True
+
+    for step in ("PREPARATION", "NEW"):  # away and back: a new arrival on the stage
+        portal.rest("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": step}})
+        assert check(portal, deal, settings).told_before is False
+    assert len(notifications(portal)) == 4
+    assert check(portal, deal, settings).told_before is True
+    assert len(notifications(portal)) == 4
+
+
 def test_russian_texts_overrides_and_no_notification(portal, crm):
     deal = new_deal(portal, crm)
     portal.rest("crm.deal.update", {"id": deal, "fields": {"STAGE_ID": "EXECUTING"}})
