@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import call, demo, doctor, emulator, events, jobs, profile, robots, serve, sync
+from . import call, demo, doctor, emulator, events, jobs, profile, robots, rules, serve, sync
 
 app = typer.Typer(
     name="b24kit",
@@ -21,6 +21,7 @@ doctor.register(app)
 serve.register(app)
 jobs.register(app)
 robots.register(app)
+rules.register(app)
 events.register(app)
 
 

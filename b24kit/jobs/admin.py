@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
+from b24kit.automation import LocalMemory, RuleContext
 from b24kit.client import AsyncClient
 from b24kit.config import Settings
-from b24kit.errors import ConfigError
+from b24kit.errors import ConfigError, JobError
 from b24kit.robots import Installed, install
 
 from .bind import Bound, bind_events
-from .jobset import JobSet
+from .jobset import JobDef, JobSet
 from .model import TaskRow
 from .runner import served_portals, state_url
 from .server import public_url
@@ -131,3 +136,36 @@ def job_files(settings: Settings) -> list[Path]:
     from .runner import base_dir
 
     return expand(settings.runner.jobs, base_dir(settings))
+
+
+class NoTimers:
+    """``ctx.timers`` outside the runner: a timer needs the runner's state store and clock."""
+
+    async def schedule(self, key: str, due: datetime, action: str, payload: dict[str, Any]) -> None:
+        raise JobError(f"timer {key!r}: timers need the runner (b24kit serve)")
+
+    async def cancel(self, key: str) -> bool:
+        raise JobError(f"timer {key!r}: timers need the runner (b24kit serve)")
+
+
+@asynccontextmanager
+async def rule_context(
+    settings: Settings, portal: str | None, job: JobDef | None = None
+) -> AsyncIterator[RuleContext]:
+    """A context to run a rule once in this process, as the runner would for ``portal`` (a name
+    in the config or a webhook URL; none: the default portal): its client, link base and
+    language from ``runner.portals``, and ``job``. Memory lasts the run; timers are refused."""
+    config = settings.portal(portal)
+    options = settings.runner.portals.get(config.name) or RunnerPortal()
+    parts = urlsplit(config.url)
+    async with AsyncClient(config) as client:
+        yield RuleContext(
+            portal=config.name,
+            client=client,
+            timers=NoTimers(),
+            portal_url=(options.portal_url or f"{parts.scheme}://{parts.netloc}").rstrip("/"),
+            language=options.language,
+            log=logging.getLogger(f"b24kit.jobs.{config.name}"),
+            memory=LocalMemory(),
+            job=job.info() if job is not None else None,
+        )

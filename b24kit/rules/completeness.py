@@ -151,14 +151,37 @@ async def run_completeness_report(event: Any, ctx: RuleContext, settings: Any) -
     }
 
 
+async def report_now(
+    ctx: RuleContext,
+    settings: RequiredFieldsSettings,
+    *,
+    output: str | Path | None = None,
+    notify: bool | None = None,
+) -> CompletenessReport:
+    """One report outside the runner (``b24kit rules report``): ``notify`` replaces
+    ``report.notify`` when given; ``output`` (``{date}`` filled in) is read against the working
+    directory; without it, ``report.output`` is used as the job uses it (see :func:`output_path`)."""
+    if notify is not None:
+        report = settings.report.model_copy(update={"notify": notify})
+        settings = settings.model_copy(update={"report": report})
+    if output is not None:
+        path: Path | None = Path(str(output).replace("{date}", _today(ctx)))
+    else:
+        path = output_path(settings.report.output, ctx) if settings.report.output else None
+    return await completeness_report(ctx, settings, path)
+
+
 def output_path(output: str, ctx: RuleContext) -> Path:
     """``report.output`` as a path: ``{date}`` is the run's date in the time zone of the job's
     cron trigger (UTC when it has none); a relative path is relative to the job file's folder
     (to the working directory outside a job)."""
-    now = ctx.now()
-    day = ctx.job.today(now) if ctx.job is not None else now.astimezone(UTC).date()
-    text = output.replace("{date}", day.isoformat())
+    text = output.replace("{date}", _today(ctx))
     return ctx.job.path(text) if ctx.job is not None else Path(text)
+
+
+def _today(ctx: RuleContext) -> str:
+    now = ctx.now()
+    return (ctx.job.today(now) if ctx.job is not None else now.astimezone(UTC).date()).isoformat()
 
 
 def _run_of(event: Any) -> str | None:
