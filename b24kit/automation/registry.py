@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -30,6 +30,7 @@ from .payloads import PortalEvent, RobotCall
 PropertyType = Literal["bool", "date", "datetime", "double", "int", "select", "string", "text", "user"]
 RobotHandler = Callable[[RobotCall, RuleContext, Any], Awaitable[dict[str, Any]]]
 EventHandler = Callable[[PortalEvent, RuleContext, Any], Awaitable[None]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -111,18 +112,18 @@ def load_plugins() -> None:
 
 
 def get_robot(code: str) -> RobotSpec:
-    load_plugins()
-    try:
-        return ROBOTS[code]
-    except KeyError:
-        known = ", ".join(sorted(ROBOTS)) or "none"
-        raise ConfigError(f"no robot handler named {code!r} (known: {known})", field="robot") from None
+    return _registered(ROBOTS, code, "robot handler", field="robot")
 
 
 def get_event_rule(name: str) -> EventRuleSpec:
+    return _registered(EVENT_RULES, name, "event rule", field="rule")
+
+
+def _registered(registry: dict[str, T], name: str, kind: str, *, field: str) -> T:
+    """``registry[name]`` once the plugins are loaded; else a :class:`ConfigError` listing the known names."""
     load_plugins()
     try:
-        return EVENT_RULES[name]
+        return registry[name]
     except KeyError:
-        known = ", ".join(sorted(EVENT_RULES)) or "none"
-        raise ConfigError(f"no event rule named {name!r} (known: {known})", field="rule") from None
+        known = ", ".join(sorted(registry)) or "none"
+        raise ConfigError(f"no {kind} named {name!r} (known: {known})", field=field) from None
