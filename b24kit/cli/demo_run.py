@@ -12,23 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 
 from b24kit.config import load_settings
 from b24kit.emulator import Settings as EmulatorSettings
 from b24kit.emulator.server import EmulatorServer
 from b24kit.jobs.admin import bind, install_robots
 from b24kit.jobs.runner import Runner
-from b24kit.jobs.server import bind as bind_socket
+from b24kit.jobs.server import serving_in_thread
 
 PORTAL = "demo"
 CLIENT_ID, CLIENT_SECRET = "local.b24kit.demo", "demo-secret"
@@ -120,28 +118,6 @@ class _Portal:
         return answer.json()
 
 
-@contextlib.contextmanager
-def _serving(runner: Runner) -> Iterator[str]:
-    """The runner's app under uvicorn in a thread; yields its base URL once it is up."""
-    sock = bind_socket("127.0.0.1", 0)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(runner.app(), lifespan="on", log_level="error", access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the runner did not start")
-        time.sleep(0.02)
-    try:
-        yield url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        sock.close()
-
-
 def run_demo(
     language: str = "en", workdir: Path | None = None, progress: Callable[[str], None] = lambda _: None
 ) -> DemoResult:
@@ -166,7 +142,7 @@ def run_demo(
         settings = load_settings(folder / "b24kit.yaml")
         progress("starting the runner")
         runner = Runner.from_settings(settings)
-        url = stack.enter_context(_serving(runner))
+        url = stack.enter_context(serving_in_thread(runner, log_level="error"))
         _install(portal, runner, settings, url, progress)
         deals = _scenario(portal, runner, url, language, progress)
         result = _collect(portal, runner, deals, language)

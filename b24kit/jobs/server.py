@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import uvicorn
 from starlette.applications import Starlette
@@ -69,4 +71,28 @@ def serve(runner: Runner, *, host: str, port: int, ready: Callable[[str], None])
     try:
         server.run(sockets=[sock])  # on uvloop when installed (uvicorn[standard])
     finally:
+        sock.close()
+
+
+@contextlib.contextmanager
+def serving_in_thread(runner: Runner, *, log_level: str = "warning") -> Iterator[str]:
+    """The runner's app under uvicorn in a thread of this process (the demo, tests); yields its base
+    URL (``http://127.0.0.1:PORT``) once it is up and stops it on exit."""
+    sock = bind("127.0.0.1", 0)
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(
+        uvicorn.Config(runner.app(), lifespan="on", log_level=log_level, access_log=False)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the runner did not start")
+        time.sleep(0.02)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
         sock.close()

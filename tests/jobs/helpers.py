@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,11 +16,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import uvicorn
 
 from b24kit.config import Settings, load_settings
 from b24kit.jobs.runner import Runner
-from b24kit.jobs.server import bind
+from b24kit.jobs.server import serving_in_thread
 from b24kit.testing import RunningEmulator
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,24 +95,8 @@ def in_process(config: Path) -> Iterator[Served]:
     """The runner (``Runner`` + uvicorn) in a thread with its own event loop."""
     settings = load_settings(config)
     runner = Runner.from_settings(settings)
-    sock = bind("127.0.0.1", 0)
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(runner.app(), lifespan="on", log_level="warning", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise AssertionError("the runner did not start")
-        time.sleep(0.02)
-    try:
+    with serving_in_thread(runner) as url:
         yield Served(url, settings, runner=runner)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 def cli_env() -> dict[str, str]:
