@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -62,6 +63,16 @@ class Receiver:
         with self._lock:
             return [p for p in self.posts if p.path == path]
 
+    def events(self, name: str, timeout: float = 5.0, count: int = 1) -> list[dict[str, str]]:
+        """The forms of the ``name`` events received, waiting up to ``timeout`` for ``count``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = [p.form for p in self.posts if p.form.get("event") == name]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.02)
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -77,6 +88,17 @@ def install(
         body["handler"] = handler
     answer: dict[str, Any] = emulator.admin("apps", body)
     return answer
+
+
+def bind_app_event(
+    emulator: RunningEmulator, receiver: Receiver, *names: str, client_id: str = "app.test"
+) -> str:
+    """Install a local app and ``event.bind`` each event in ``names`` to ``receiver``; returns its token."""
+    token = str(install(emulator, client_id=client_id)["access_token"])
+    for name in names:
+        response = app_call(emulator, token, "event.bind", {"event": name, "handler": receiver.url()})
+        assert response.json().get("result") is True, response.text
+    return token
 
 
 def app_call(

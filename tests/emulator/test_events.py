@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from b24kit.emulator import seed
 from b24kit.testing import RunningEmulator
 
-from .event_receiver import Receiver, app_call, assert_error, hook_call, install
+from .event_receiver import app_call, assert_error, hook_call, install
 
 AUTH_KEYS = {
     "auth[access_token]",
@@ -24,18 +22,6 @@ AUTH_KEYS = {
     "auth[user_id]",
     "auth[application_token]",
 }
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def app(b24_emulator):
-    return install(b24_emulator)
 
 
 def _non_admin(b24_emulator: RunningEmulator) -> int:

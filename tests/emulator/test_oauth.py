@@ -29,11 +29,6 @@ REFRESH_KEYS = {
 }
 
 
-@pytest.fixture
-def app(b24_emulator):
-    return install(b24_emulator)
-
-
 def _refresh(
     emulator: RunningEmulator, refresh_token: str, secret: str = "s3cret", **extra: str
 ) -> httpx.Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -13,19 +12,7 @@ import pytest
 
 from b24kit.testing import RunningEmulator
 
-from .event_receiver import Receiver, app_call, assert_error, hook_call, install
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def app(b24_emulator):
-    return install(b24_emulator)
+from .event_receiver import app_call, assert_error, hook_call, install
 
 
 def _bind_offline(emulator: RunningEmulator, token: str, *names: str, connector: str | None = None) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from b24kit.emulator import seed
 from b24kit.testing import RunningEmulator
 
-from .event_receiver import Receiver, app_call, assert_error, hook_call, install
+from .event_receiver import app_call, assert_error, hook_call, install
 
 ROBOT_KEYS = {
     "workflow_id",
@@ -38,18 +37,6 @@ ROBOT_KEYS = {
     "auth[user_id]",
     "auth[application_token]",
 }
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def app(b24_emulator):
-    return install(b24_emulator)
 
 
 def _robot(handler: str = "https://robots.example/run", **extra: Any) -> dict[str, Any]:

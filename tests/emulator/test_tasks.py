@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from .receiver import Receiver, bind_app_event
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver()
-    yield running
-    running.close()
+from .event_receiver import bind_app_event
 
 
 def add_task(emu, **fields) -> dict:
@@ -329,7 +320,7 @@ def test_task_events_carry_the_documented_payload(b24_emulator, receiver):
     assert deleted["data[FIELDS_AFTER]"] == "undefined" and deleted["data[FIELDS_BEFORE][ID]"] == tid
     assert deleted["data[IS_ACCESSIBLE_AFTER]"] == "N"
     assert deleted["auth[application_token]"] and deleted["ts"].isdigit()
-    assert receiver.posts[0]["content_type"] == "application/x-www-form-urlencoded"
+    assert receiver.posts[0].headers["Content-Type"] == "application/x-www-form-urlencoded"
 
 
 def test_batch_runs_task_methods_with_references(b24_emulator):

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from .receiver import Receiver, bind_app_event
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    running = Receiver()
-    yield running
-    running.close()
+from .event_receiver import bind_app_event
 
 
 def add_user(emu, email: str, **fields) -> int:
