@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from b24kit.testing.emulator import RunningEmulator
 
-
-def call(emu: RunningEmulator, method: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
-    response = emu.http.post(f"{emu.webhook_url}{method}", json=params or {})
-    return response.status_code, response.json()
-
-
-def ok(emu: RunningEmulator, method: str, params: dict[str, Any] | None = None) -> Any:
-    status, body = call(emu, method, params)
-    assert status == 200, body
-    return body["result"]
+from .rest import call, ok
 
 
 def phones(emu: RunningEmulator, contact_id: int) -> list[dict[str, str]]:

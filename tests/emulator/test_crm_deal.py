@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from b24kit.testing.emulator import RunningEmulator
 
+from .rest import call, ok
+
 NOT_FOUND = {"error": "", "error_description": "Not found"}
 BAD_ID = {"error": "", "error_description": "ID is not defined or invalid."}
-
-
-def call(emu: RunningEmulator, method: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
-    response = emu.http.post(f"{emu.webhook_url}{method}", json=params or {})
-    return response.status_code, response.json()
-
-
-def ok(emu: RunningEmulator, method: str, params: dict[str, Any] | None = None) -> Any:
-    status, body = call(emu, method, params)
-    assert status == 200, body
-    return body["result"]
 
 
 def today(emu: RunningEmulator) -> date:

@@ -6,20 +6,7 @@ from typing import Any
 
 from b24kit.testing.emulator import RunningEmulator
 
-
-def call(emu: RunningEmulator, method: str, params: dict[str, Any] | None = None) -> tuple[int, Any]:
-    response = emu.http.post(f"{emu.webhook_url}{method}", json=params or {})
-    return response.status_code, response.json()
-
-
-def ok(emu: RunningEmulator, method: str, params: dict[str, Any] | None = None) -> Any:
-    status, body = call(emu, method, params)
-    assert status == 200, body
-    return body["result"]
-
-
-def statuses(emu: RunningEmulator, entity_id: str) -> list[dict[str, Any]]:
-    return list(ok(emu, "crm.status.list", {"filter": {"ENTITY_ID": entity_id}}))
+from .rest import call, ok, statuses
 
 
 # -- pipelines ----------------------------------------------------------------------------------
