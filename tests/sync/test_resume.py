@@ -28,15 +28,20 @@ def seed(src, n: int = 120) -> None:
         src.put("rows", {"name": f"n{i}", "email": f"u{i}@x.ru"}, id=f"s{i:03}")
 
 
+def crash(p, dst, state, *, after_writes: int, when: str) -> None:
+    """Run ``p`` until the target crashes after ``after_writes`` writes; the next run goes through."""
+    dst.crash = CrashPlan(after_writes=after_writes, when=when)
+    with pytest.raises(SimulatedCrash):
+        sync(p, state)
+    dst.crash = None
+
+
 def test_killed_between_batches_resumes_where_it_stopped(src, dst, state):
     """Two batches committed, then the process dies: the rerun writes only the third batch."""
     seed(src)
     p = profile(KEYED)
-    dst.crash = CrashPlan(after_writes=2, when="before")
-    with pytest.raises(SimulatedCrash):
-        sync(p, state)
+    crash(p, dst, state, after_writes=2, when="before")
     assert len(dst.rows("contact")) == 100 and len(list(state.export_links("test"))) == 100
-    dst.crash = None
     report = sync(p, state)
     assert report.summary()["create"] == 20 and report.summary()["unchanged"] == 100
     assert len(dst.rows("contact")) == 120
@@ -48,11 +53,8 @@ def test_killed_after_a_write_before_its_checkpoint(src, dst, state):
     """The target got batch 2 but the state did not: match keys recognise those records; no duplicates."""
     seed(src)
     p = profile(KEYED)
-    dst.crash = CrashPlan(after_writes=2, when="after")
-    with pytest.raises(SimulatedCrash):
-        sync(p, state)
+    crash(p, dst, state, after_writes=2, when="after")
     assert len(dst.rows("contact")) == 100 and len(list(state.export_links("test"))) == 50
-    dst.crash = None
     report = sync(p, state)
     assert len(dst.rows("contact")) == 120, "no record was created twice"
     assert report.summary()["create"] == 20
@@ -63,12 +65,23 @@ def test_killed_after_a_write_before_its_checkpoint(src, dst, state):
 def test_without_match_keys_the_warning_says_what_to_check(src, dst, state):
     seed(src, 60)
     p = profile("fields: {NAME: name}")
-    dst.crash = CrashPlan(after_writes=1, when="after")
-    with pytest.raises(SimulatedCrash):
-        sync(p, state)
-    dst.crash = None
+    crash(p, dst, state, after_writes=1, when="after")
     report = sync(p, state)
     assert "cannot be recognised without match keys: check for duplicates" in report.warnings[0]
+
+
+def sync_run(profile_path: Path) -> subprocess.CompletedProcess[str]:
+    """``b24kit sync run PROFILE`` in a subprocess, in the profile's folder, with its state there."""
+    folder = profile_path.parent
+    command = [sys.executable, "-c", "from b24kit.cli import main; main()", "sync", "run"]
+    return subprocess.run(
+        [*command, str(profile_path), "--state", f"sqlite:///{folder}/state.db"],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        env=dict(os.environ),
+        timeout=120,
+    )
 
 
 def test_a_real_kill_mid_run(tmp_path: Path):
@@ -96,26 +109,9 @@ def test_a_real_kill_mid_run(tmp_path: Path):
     crashing.write_text(profile_text.format(crash=", crash_after_writes: 2, crash: after, crash_exit: true"))
     calm = tmp_path / "calm.yaml"
     calm.write_text(profile_text.format(crash=""))
-    state_url = f"sqlite:///{tmp_path}/state.db"
-    command = [sys.executable, "-c", "from b24kit.cli import main; main()", "sync", "run"]
-    env = dict(os.environ)
-    killed = subprocess.run(
-        [*command, str(crashing), "--state", state_url],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=120,
-    )
+    killed = sync_run(crashing)
     assert killed.returncode == 137, killed.stderr
-    resumed = subprocess.run(
-        [*command, str(calm), "--state", state_url],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=120,
-    )
+    resumed = sync_run(calm)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "was interrupted" in resumed.stdout
     reset_memory_stores()
@@ -123,14 +119,7 @@ def test_a_real_kill_mid_run(tmp_path: Path):
     target.load(tmp_path / "dst.json")
     emails = sorted(r["EMAIL"] for r in target.rows("contact").values())
     assert emails == sorted(f"u{i}@x.ru" for i in range(130))
-    again = subprocess.run(
-        [*command, str(calm), "--state", state_url],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        timeout=120,
-    )
+    again = sync_run(calm)
     assert again.returncode == 0 and "130 unchanged" in again.stdout
 
 
