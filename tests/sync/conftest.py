@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from b24kit.sync.connector import ConnectorContext, open_connector
 from b24kit.sync.connectors.memory import MemoryStore, memory_store, reset_memory_stores
 from b24kit.sync.engine import RunReport
 from b24kit.sync.spec import Profile
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -64,3 +67,21 @@ def sync(prof: Profile, store: StateStore, **kwargs: Any) -> RunReport:
 
 def outcomes(report: RunReport, action: str | None = None) -> list[Any]:
     return [o for o in report.outcomes if action is None or o.action == action]
+
+
+class Clock:
+    """A clock for the memory stores (``store.clock = clock``): tests decide which side changed last."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def tick(self, minutes: int = 1) -> None:
+        self.now += timedelta(minutes=minutes)
+
+
+def fetches(store: MemoryStore) -> int:
+    """How many times the connector fetched records from ``store`` by id."""
+    return sum(1 for kind, *_ in store.calls if kind == "fetch")

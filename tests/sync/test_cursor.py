@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from .conftest import outcomes, profile, sync
-
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+from .conftest import T0, Clock, fetches, outcomes, profile, sync
 
 
 def head(cursor: str) -> str:
@@ -22,14 +20,6 @@ def head(cursor: str) -> str:
     )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def seed(src, n: int = 3) -> Clock:
     clock = Clock()
     src.clock = clock
@@ -37,10 +27,6 @@ def seed(src, n: int = 3) -> Clock:
         clock.now = T0 + timedelta(minutes=i)
         src.put("rows", {"name": f"n{i}"}, id=f"s{i}")
     return clock
-
-
-def fetches(store) -> int:
-    return sum(1 for kind, *_ in store.calls if kind == "fetch")
 
 
 def test_second_run_reads_from_the_cursor_and_dedupes_the_boundary(src, dst, state):

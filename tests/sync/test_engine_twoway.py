@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from b24kit.sync.connectors.memory import MemoryStore
 
-from .conftest import outcomes, profile, sync
-
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+from .conftest import Clock, outcomes, profile, sync
 
 TWO_WAY = """
 direction: two_way
@@ -23,19 +19,6 @@ fields:
   CODE: {from: code, direction: to_target}
   FEEDBACK: {from: feedback, direction: to_source}
 """
-
-
-class Clock:
-    """A clock for the memory stores: tests decide which side changed last."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, minutes: int = 1) -> None:
-        self.now += timedelta(minutes=minutes)
 
 
 def seeded(src: MemoryStore, dst: MemoryStore) -> Clock:

@@ -4,7 +4,6 @@ what a vanished partner does."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,9 +11,7 @@ import pytest
 from b24kit.sync import load_profile_text
 from b24kit.sync.connectors.memory import MemoryStore
 from b24kit.sync.loader import ProfileError
-from tests.sync.conftest import outcomes, profile, sync
-
-T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+from tests.sync.conftest import Clock, fetches, outcomes, profile, sync
 
 HEAD = """
 version: 1
@@ -31,26 +28,11 @@ fields:
 """
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, minutes: int = 1) -> None:
-        self.now += timedelta(minutes=minutes)
-
-
 @pytest.fixture
 def clock(src: MemoryStore, dst: MemoryStore) -> Clock:
     moment = Clock()
     src.clock = dst.clock = moment
     return moment
-
-
-def fetches(store: MemoryStore) -> int:
-    return sum(1 for kind, *_ in store.calls if kind == "fetch")
 
 
 def only_deal(dst: MemoryStore) -> tuple[str, dict[str, Any]]:
