@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import create_engine, text
 
 
 @pytest.fixture
@@ -17,3 +21,16 @@ def postgres_url() -> str:
             "postgresql+psycopg://postgres@127.0.0.1:5432/test (.ci/run sets it)"
         )
     return url
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str, prefix: str) -> Iterator[str]:
+    """A fresh schema name for a store under test (the store creates it); dropped, cascading, on exit."""
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    try:
+        yield schema
+    finally:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from b24kit.jobs.store import JobStore
+from tests.conftest import postgres_schema
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -20,12 +19,5 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[JobStore]:
             yield made
         return
     url = request.getfixturevalue("postgres_url")
-    schema = f"jobs_{secrets.token_hex(4)}"
-    try:
-        with JobStore(url, schema=schema) as made:
-            yield made
-    finally:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        engine.dispose()
+    with postgres_schema(url, "jobs") as schema, JobStore(url, schema=schema) as made:
+        yield made

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from b24kit.errors import ConfigError, SyncError
 from b24kit.sync.state import BatchCommit, Link, LogEntry, Pending, Snapshot, StateStore
+from tests.conftest import postgres_schema
 
 from .conftest import profile, sync
 
@@ -25,16 +24,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore
             yield s
         return
     url = request.getfixturevalue("postgres_url")
-    schema = f"b24kit_test_{uuid.uuid4().hex[:12]}"
-    s = StateStore(url, schema=schema)
-    try:
+    with postgres_schema(url, "b24kit_test") as schema, StateStore(url, schema=schema) as s:
         yield s
-    finally:
-        s.close()
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def test_links_are_found_from_either_side(store):
