@@ -51,6 +51,20 @@ def settle(served: Served, emulator: RunningEmulator) -> dict[str, int]:
     return served.healthz()["tasks"]
 
 
+def moved(served: Served, emulator: RunningEmulator, stage: str) -> int:
+    """With the jobs bound, a new deal (in NEW) moved to ``stage`` and everything settled; its id."""
+    bound(served, emulator)
+    deal = add_deal(emulator, STAGE_ID="NEW")
+    update(emulator, deal, STAGE_ID=stage)
+    settle(served, emulator)
+    return deal
+
+
+def probability(emulator: RunningEmulator, deal: int) -> object:
+    """The deal's PROBABILITY as the portal answers it (one ``crm.deal.get``)."""
+    return emulator.rest("crm.deal.get", {"id": deal})["result"]["PROBABILITY"]
+
+
 PROBABILITY = """
 version: 1
 jobs:
@@ -61,11 +75,8 @@ jobs:
 
 def test_a_rule_writing_the_record_it_watches_converges(b24_emulator, tmp_path):
     with start(b24_emulator, tmp_path, PROBABILITY) as served:
-        bound(served, b24_emulator)
-        deal = add_deal(b24_emulator, STAGE_ID="NEW")
-        update(b24_emulator, deal, STAGE_ID="PREPARATION")
-        settle(served, b24_emulator)
-        assert b24_emulator.rest("crm.deal.get", {"id": deal})["result"]["PROBABILITY"] == "30"
+        deal = moved(served, b24_emulator, "PREPARATION")
+        assert probability(b24_emulator, deal) == "30"
         writes = deal_calls(b24_emulator, "crm.deal.update", deal)
         assert len(writes) == 2  # ours (the stage) and the rule's; its own echo wrote nothing
         assert served.metric("b24kit_runner_processed_total", kind="event") == 2  # the change, its echo
@@ -239,7 +250,7 @@ def test_portal_faults_delay_work_but_lose_none(b24_emulator, tmp_path, fault):
         settle(served, b24_emulator)
         served.wait_idle(timeout=60, settle=1.5)
         for deal in deals:
-            assert b24_emulator.rest("crm.deal.get", {"id": deal})["result"]["PROBABILITY"] == "30"
+            assert probability(b24_emulator, deal) == "30"
         assert served.healthz()["tasks"].get("dead", 0) == 0
         assert b24_emulator.admin("faults") == []  # every injected failure was met
 
@@ -334,11 +345,8 @@ jobs:
 
 def test_the_rule_reads_what_the_runner_read_for_its_conditions_from_memory(b24_emulator, tmp_path):
     with start(b24_emulator, tmp_path, GUARDED) as served:
-        bound(served, b24_emulator)
-        deal = add_deal(b24_emulator, STAGE_ID="NEW")
-        update(b24_emulator, deal, STAGE_ID="EXECUTING")
-        settle(served, b24_emulator)
-        assert b24_emulator.rest("crm.deal.get", {"id": deal})["result"]["PROBABILITY"] == "60"
+        deal = moved(served, b24_emulator, "EXECUTING")
+        assert probability(b24_emulator, deal) == "60"
         # two events (the move, then the rule's own write): one read each, though the runner
         # and the rule both asked for the deal
         assert served.metric("b24kit_runner_processed_total", kind="event") == 2
