@@ -9,7 +9,7 @@ import pytest
 from b24kit.emulator import seed
 from b24kit.testing import RunningEmulator
 
-from .event_receiver import app_call, assert_error, hook_call, install
+from .event_receiver import Receiver, app_call, assert_error, hook_call, install
 
 ROBOT_KEYS = {
     "workflow_id",
@@ -70,6 +70,15 @@ def _place(emulator: RunningEmulator, stage: str = "PREPARATION", **properties: 
             "properties": properties,
         },
     )
+
+
+def _robot_called(emulator: RunningEmulator, token: str, receiver: Receiver, **extra: Any) -> dict[str, str]:
+    """The robot (``extra`` on top of the default) placed in NEW and run by a new deal: its call's form."""
+    _add(emulator, token, _robot(receiver.url("/robot"), **extra))
+    _place(emulator, "NEW")
+    hook_call(emulator, "crm.deal.add", {"fields": {"TITLE": "x"}})
+    emulator.flush()
+    return receiver.posts[0].form
 
 
 def _workflows(emulator: RunningEmulator) -> list[dict[str, Any]]:
@@ -286,11 +295,7 @@ def test_a_deal_entering_the_stage_posts_the_robot_payload(b24_emulator, app, re
 
 def test_event_send_completes_a_run_once(b24_emulator, app, receiver):
     token = app["access_token"]
-    _add(b24_emulator, token, _robot(receiver.url("/robot")))
-    _place(b24_emulator, "NEW")
-    hook_call(b24_emulator, "crm.deal.add", {"fields": {"TITLE": "x"}})
-    b24_emulator.flush()
-    event_token = receiver.posts[0].form["event_token"]
+    event_token = _robot_called(b24_emulator, token, receiver)["event_token"]
     logged = app_call(
         b24_emulator, token, "bizproc.activity.log", {"EVENT_TOKEN": event_token, "LOG_MESSAGE": "working"}
     )
@@ -325,11 +330,7 @@ def test_event_send_completes_a_run_once(b24_emulator, app, receiver):
 
 
 def test_event_send_works_through_a_webhook_and_refuses_unknown_tokens(b24_emulator, app, receiver):
-    _add(b24_emulator, app["access_token"], _robot(receiver.url("/robot")))
-    _place(b24_emulator, "NEW")
-    hook_call(b24_emulator, "crm.deal.add", {"fields": {"TITLE": "x"}})
-    b24_emulator.flush()
-    event_token = receiver.posts[0].form["event_token"]
+    event_token = _robot_called(b24_emulator, app["access_token"], receiver)["event_token"]
     assert_error(
         hook_call(b24_emulator, "bizproc.event.send", {"EVENT_TOKEN": event_token + "x"}),
         403,
@@ -345,11 +346,7 @@ def test_event_send_works_through_a_webhook_and_refuses_unknown_tokens(b24_emula
 
 
 def test_a_robot_that_does_not_wait_refuses_event_send(b24_emulator, app, receiver):
-    _add(b24_emulator, app["access_token"], _robot(receiver.url("/robot"), USE_SUBSCRIPTION="N"))
-    _place(b24_emulator, "NEW")
-    hook_call(b24_emulator, "crm.deal.add", {"fields": {"TITLE": "x"}})
-    b24_emulator.flush()
-    form = receiver.posts[0].form
+    form = _robot_called(b24_emulator, app["access_token"], receiver, USE_SUBSCRIPTION="N")
     assert form["use_subscription"] == "N"
     assert _workflows(b24_emulator)[0]["status"] == "completed"
     assert_error(
@@ -363,11 +360,7 @@ def test_a_robot_that_does_not_wait_refuses_event_send(b24_emulator, app, receiv
 
 
 def test_activity_log_errors(b24_emulator, app, receiver):
-    _add(b24_emulator, app["access_token"], _robot(receiver.url("/robot")))
-    _place(b24_emulator, "NEW")
-    hook_call(b24_emulator, "crm.deal.add", {"fields": {"TITLE": "x"}})
-    b24_emulator.flush()
-    event_token = receiver.posts[0].form["event_token"]
+    event_token = _robot_called(b24_emulator, app["access_token"], receiver)["event_token"]
     assert_error(
         app_call(b24_emulator, app["access_token"], "bizproc.activity.log", {"EVENT_TOKEN": event_token}),
         400,
