@@ -1,13 +1,16 @@
 """Registries of robots and event rules: decorators for Python handlers, looked up by code.
 
 ```python
-@robot("payment_schedule", name={"ru": "График платежей", "en": "Payment schedule"},
-       properties={"schedule": PropertySpec("text", name="Schedule", required=True)},
-       returns={"invoice_ids": PropertySpec("string", name="Invoice IDs")},
-       settings=PaymentScheduleSettings)
-async def payment_schedule(call: RobotCall, ctx: RuleContext, settings: Settings) -> dict[str, Any]:
+@robot("overdue_check", name={"ru": "Проверка просрочки", "en": "Overdue check"},
+       properties={"days": PropertySpec("int", name="Days", required=True)},
+       returns={"overdue": PropertySpec("bool", name="Overdue")},
+       settings=OverdueSettings)
+async def overdue_check(call: RobotCall, ctx: RuleContext, settings: OverdueSettings) -> dict[str, Any]:
     ...  # return the robot's return values; raise RobotError("text") to answer with an error
 ```
+
+A handler is an ``async def``, or a plain ``def`` that the runner calls in a worker thread (so it
+may block); event rules alike.
 
 Built-in handlers live in ``b24kit.rules`` and are registered on import; third-party modules
 register themselves through the ``b24kit.rules`` entry-point group (loaded by ``load_plugins``).
@@ -28,9 +31,11 @@ from .context import RuleContext
 from .payloads import PortalEvent, RobotCall
 
 PropertyType = Literal["bool", "date", "datetime", "double", "int", "select", "string", "text", "user"]
-RobotHandler = Callable[[RobotCall, RuleContext, Any], Awaitable[dict[str, Any]]]
-EventHandler = Callable[[PortalEvent, RuleContext, Any], Awaitable[None]]
+RobotHandler = Callable[[RobotCall, RuleContext, Any], Awaitable[dict[str, Any]] | dict[str, Any]]
+EventHandler = Callable[[PortalEvent, RuleContext, Any], Awaitable[None] | None]
 T = TypeVar("T")
+RH = TypeVar("RH", bound=RobotHandler)
+EH = TypeVar("EH", bound=EventHandler)
 
 
 @dataclass(frozen=True)
@@ -79,10 +84,10 @@ def robot(
     settings: type[BaseModel] | None = None,
     document_types: tuple[str, ...] = ("DEAL",),
     description: str | dict[str, str] = "",
-) -> Callable[[RobotHandler], RobotHandler]:
-    """Register an async robot handler under ``code``."""
+) -> Callable[[RH], RH]:
+    """Register a robot handler (``async def`` or plain ``def``) under ``code``."""
 
-    def register(handler: RobotHandler) -> RobotHandler:
+    def register(handler: RH) -> RH:
         ROBOTS[code] = RobotSpec(
             code, name, handler, properties or {}, returns or {}, settings, document_types, description
         )
@@ -93,10 +98,11 @@ def robot(
 
 def event_rule(
     name: str, *, events: tuple[str, ...], settings: type[BaseModel] | None = None
-) -> Callable[[EventHandler], EventHandler]:
-    """Register an async event rule under ``name`` for the given portal events."""
+) -> Callable[[EH], EH]:
+    """Register an event rule handler (``async def`` or plain ``def``) under ``name`` for
+    the given portal events."""
 
-    def register(handler: EventHandler) -> EventHandler:
+    def register(handler: EH) -> EH:
         EVENT_RULES[name] = EventRuleSpec(name, handler, tuple(e.upper() for e in events), settings)
         return handler
 
