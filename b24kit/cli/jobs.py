@@ -63,14 +63,10 @@ def validate(paths: PathsArg = None, config: ConfigOption = None) -> None:
 @app.command(name="list")
 def list_jobs(config: ConfigOption = None) -> None:
     """The jobs the runner would run: trigger, action, portals."""
-    from b24kit.jobs.loader import JobsError
     from b24kit.jobs.runner import load_settings_jobs
 
     try:
         jobs = load_settings_jobs(_settings(config))
-    except JobsError as exc:
-        render.issues(render.console(err=True), exc.issues)
-        raise typer.Exit(EXIT_INPUT) from None
     except (B24Error, ValueError) as exc:
         fail(exc)
     table = Table(title=f"{len(jobs)} jobs")
@@ -110,7 +106,6 @@ def run(
 ) -> None:
     """Queue a run of a job now (a running b24kit serve picks it up)."""
     from b24kit.jobs.admin import run_now, target_portals
-    from b24kit.jobs.loader import JobsError
     from b24kit.jobs.runner import load_settings_jobs
 
     try:
@@ -119,9 +114,6 @@ def run(
         for name_ in target_portals(settings, portal):
             run_now(settings, jobs, name, name_)
             render.console().print(f"{escape(name)} queued for {escape(name_)}")
-    except JobsError as exc:
-        render.issues(render.console(err=True), exc.issues)
-        raise typer.Exit(EXIT_INPUT) from None
     except (B24Error, ValueError) as exc:
         fail(exc)
 

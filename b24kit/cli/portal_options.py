@@ -15,6 +15,7 @@ from b24kit.errors import (
     B24Error,
     BatchError,
     ConfigError,
+    ConfigIssues,
     InvalidRequest,
     NotFound,
     RecordError,
@@ -57,8 +58,14 @@ def exit_code(exc: BaseException) -> int:
 
 
 def fail(exc: BaseException) -> NoReturn:
-    """Print a one-line error (secrets masked) and exit with its code."""
-    typer.echo(f"error: {SECRETS.mask(str(exc))}", err=True)
+    """Print the error and exit with its code: each issue of a profile or job files on its own
+    line (file:line: field: message), anything else on one line (secrets masked)."""
+    if isinstance(exc, ConfigIssues):
+        from . import render
+
+        render.issues(render.console(err=True), exc.issues)
+    else:
+        typer.echo(f"error: {SECRETS.mask(str(exc))}", err=True)
     raise typer.Exit(exit_code(exc))
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from b24kit.errors import B24Error
 
 from . import render
-from .portal_options import EXIT_INPUT, ConfigOption, PortalOption, fail
+from .portal_options import ConfigOption, PortalOption, fail
 
 app = typer.Typer(help="Native Bitrix24 robots served by the runner.", no_args_is_help=True)
 PublicUrlOption = Annotated[
@@ -24,15 +24,11 @@ PublicUrlOption = Annotated[
 def load(config: str | None) -> tuple[Any, Any]:
     """The settings and the validated jobs (job-file problems are printed, exit 2)."""
     from b24kit.config import load_settings
-    from b24kit.jobs.loader import JobsError
     from b24kit.jobs.runner import load_settings_jobs
 
     try:
         settings = load_settings(config)
         return settings, load_settings_jobs(settings)
-    except JobsError as exc:
-        render.issues(render.console(err=True), exc.issues)
-        raise typer.Exit(EXIT_INPUT) from None
     except (B24Error, ValueError) as exc:
         fail(exc)
 

@@ -13,7 +13,7 @@ from rich.table import Table
 from b24kit.errors import B24Error, ConfigError
 
 from . import render
-from .portal_options import EXIT_INPUT, EXIT_OK, EXIT_RECORDS, ConfigOption, PortalOption, fail
+from .portal_options import EXIT_OK, EXIT_RECORDS, ConfigOption, PortalOption, fail
 
 app = typer.Typer(help="The built-in CRM rules, run once from the command line.", no_args_is_help=True)
 REPORT_RULES = ("required_fields_report", "required_fields")  # jobs whose settings the report takes
@@ -72,15 +72,11 @@ def report(
 def _job(config: str | None, name: str | None, portal: str | None) -> tuple[Any, Any]:
     """The settings and the job whose rule settings the report takes (job-file problems: exit 2)."""
     from b24kit.config import load_settings
-    from b24kit.jobs.loader import JobsError
     from b24kit.jobs.runner import load_settings_jobs
 
     try:
         settings = load_settings(config)
         jobs = load_settings_jobs(settings)
-    except JobsError as exc:
-        render.issues(render.console(err=True), exc.issues)
-        raise typer.Exit(EXIT_INPUT) from None
     except (B24Error, ValueError) as exc:
         fail(exc)
     fitting = [j for j in jobs.jobs if j.action.rule in REPORT_RULES]

@@ -10,8 +10,7 @@ import typer
 
 from b24kit.errors import B24Error
 
-from . import render
-from .portal_options import EXIT_INPUT, ConfigOption, fail
+from .portal_options import ConfigOption, fail
 
 HostOption = Annotated[str | None, typer.Option("--host", help="Listen address (runner.listen.host).")]
 PortOption = Annotated[int | None, typer.Option("--port", help="Listen port; 0 picks a free one (printed).")]
@@ -30,7 +29,6 @@ def serve(
 ) -> None:
     """Run the runner; prints its base URL on the first line, then logs to stderr."""
     from b24kit.config import load_settings
-    from b24kit.jobs.loader import JobsError
     from b24kit.jobs.runner import Runner
     from b24kit.jobs.server import serve as run_server
 
@@ -47,9 +45,6 @@ def serve(
         )
         settings.runner = settings.runner.model_copy(update={**changes, "listen": listen})
         runner = Runner.from_settings(settings)
-    except JobsError as exc:
-        render.issues(render.console(err=True), exc.issues)
-        raise typer.Exit(EXIT_INPUT) from None
     except (B24Error, ValueError) as exc:
         fail(exc)
     jobs = len(runner.services.jobs)

@@ -68,15 +68,6 @@ def _session(
     )
 
 
-def _fail(exc: B24Error) -> None:
-    from b24kit.sync.loader import ProfileError
-
-    if isinstance(exc, ProfileError):
-        render.issues(render.console(err=True), exc.issues)
-        raise typer.Exit(EXIT_INPUT)
-    fail(exc)
-
-
 @app.command()
 def plan(
     profile: ProfileArg,
@@ -95,7 +86,7 @@ def plan(
         with _session(profile, state, input_file, portal, config) as session:
             report = execute(session, plan_only=True, full=full, keep_outcomes=True)
     except B24Error as exc:
-        _fail(exc)
+        fail(exc)
         return
     render.plan(out, report, limit=limit)
     raise typer.Exit(EXIT_INPUT if report.guard else EXIT_OK)
@@ -133,7 +124,7 @@ def run(
     except B24Error as exc:
         if writer is not None:
             writer.close(None, error=str(exc))
-        _fail(exc)
+        fail(exc)
         return
     if writer is not None:
         writer.close(report)
@@ -180,7 +171,7 @@ def links_export(
                 with output.open("w", encoding="utf-8", newline="") as handle:
                     count = export_links(store, name, handle)
     except B24Error as exc:
-        _fail(exc)
+        fail(exc)
         return
     render.console(err=True).print(f"{count} links exported")
 
@@ -203,6 +194,6 @@ def links_import(
         fail(ConfigError(f"cannot read {file}: {exc.strerror or exc}"))
         return
     except B24Error as exc:
-        _fail(exc)
+        fail(exc)
         return
     render.console(err=True).print(f"{count} links imported")
