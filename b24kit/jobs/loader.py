@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 from b24kit.automation import EventRuleSpec, RobotSpec, get_event_rule, get_robot
 from b24kit.errors import ConfigError, ConfigIssues
 from b24kit.robots.definitions import RobotDefinition
-from b24kit.sync.loader import ProfileError, load_profile_document
+from b24kit.sync.loader import ProfileError, load_profile_document, locate
 from b24kit.sync.suggest import did_you_mean
 from b24kit.sync.yamlload import Document, parse_yaml
 from b24kit.sync.yamlload import Path as DataPath
@@ -82,7 +82,7 @@ def load_job_text(
     if doc.data.get("version") != JOBS_VERSION:
         raise JobsError(
             [
-                _at(
+                locate(
                     doc,
                     ("version",),
                     f"unsupported job file version {doc.data.get('version')!r}",
@@ -120,7 +120,7 @@ def _resolve(
         for i, name in enumerate(job.portals):
             if name not in portals:
                 issues.append(
-                    _at(
+                    locate(
                         doc,
                         (*where, "portals", i),
                         f"no portal named {name!r}",
@@ -133,14 +133,14 @@ def _resolve(
         handler = _handler(job, action)
     except ConfigError as exc:
         issues.append(
-            _at(doc, (*where, "action", "rule" if job.action else "trigger"), exc.message, exc.suggestion)
+            locate(doc, (*where, "action", "rule" if job.action else "trigger"), exc.message, exc.suggestion)
         )
     trigger = job.trigger or _rule_trigger(doc, where, handler, issues)
     if isinstance(handler, EventRuleSpec) and job.trigger and trigger.kind == "event":
         extra = [e for e in trigger.event_names if e not in handler.events]
         if extra and handler.events:
             issues.append(
-                _at(
+                locate(
                     doc,
                     (*where, "trigger"),
                     f"rule {handler.name!r} handles {', '.join(handler.events)}, not {', '.join(extra)}",
@@ -187,7 +187,7 @@ def _rule_trigger(
     if handler is not None or not issues:  # an unknown rule is reported already
         name = handler.name if isinstance(handler, EventRuleSpec) else "?"
         issues.append(
-            _at(
+            locate(
                 doc,
                 (*where, "trigger"),
                 f"rule {name!r} declares no events, so the job needs a trigger",
@@ -210,11 +210,11 @@ def _settings(
     path = (*where, "action", "settings")
     if model is None:
         if action.settings:
-            issues.append(_at(doc, path, f"{action.rule!r} takes no settings"))
+            issues.append(locate(doc, path, f"{action.rule!r} takes no settings"))
         return None
     unknown = list(_unknown_keys(model, action.settings, ()))
     if unknown:  # settings models may ignore extra keys; a misspelt setting must not pass silently
-        issues.extend(_at(doc, (*path, *loc), f"unknown key {loc[-1]!r}", hint) for loc, hint in unknown)
+        issues.extend(locate(doc, (*path, *loc), f"unknown key {loc[-1]!r}", hint) for loc, hint in unknown)
         return None
     try:
         return model.model_validate(action.settings)
@@ -258,7 +258,7 @@ def _hook(doc: Document, where: DataPath, action: Action, issues: list[ConfigErr
     try:
         return resolve_hook(action.hook)
     except ConfigError as exc:
-        issues.append(_at(doc, (*where, "action", "hook"), exc.message, exc.suggestion))
+        issues.append(locate(doc, (*where, "action", "hook"), exc.message, exc.suggestion))
         return None
 
 
@@ -291,7 +291,7 @@ def _sync_paths(
         return None, None
     profile = (base_dir / action.sync).resolve()
     if not profile.exists():
-        issues.append(_at(doc, (*where, "action", "sync"), f"no profile at {profile}"))
+        issues.append(locate(doc, (*where, "action", "sync"), f"no profile at {profile}"))
         return None, None
     try:
         loaded, _ = load_profile_document(profile, env=env)
@@ -338,23 +338,18 @@ def _duplicates(jobs: list[JobDef]) -> Iterator[ConfigError]:
                 )
 
 
-def _at(doc: Document, path: DataPath, message: str, suggestion: str | None = None) -> ConfigError:
-    field = ".".join(str(p) for p in path) or None
-    return ConfigError(message, source=doc.source, line=doc.line_of(path), field=field, suggestion=suggestion)
-
-
 def _translate(doc: Document, err: Mapping[str, Any], model: type[BaseModel], base: DataPath) -> ConfigError:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
     path: DataPath = (*base, *loc)
     message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "extra_forbidden" and loc:
         allowed = _keys(model, loc[:-1])
-        return _at(doc, path, f"unknown key {loc[-1]!r}", did_you_mean(str(loc[-1]), allowed))
+        return locate(doc, path, f"unknown key {loc[-1]!r}", did_you_mean(str(loc[-1]), allowed))
     if err["type"] == "missing" and loc:
-        return _at(doc, path[:-1], f"missing required key {loc[-1]!r}")
+        return locate(doc, path[:-1], f"missing required key {loc[-1]!r}")
     if err["type"] == "literal_error":
         message = f"{err.get('input')!r} is not allowed; {message[0].lower()}{message[1:]}"
-    return _at(doc, path, message)
+    return locate(doc, path, message)
 
 
 def _keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:

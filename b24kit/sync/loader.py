@@ -85,7 +85,7 @@ def _load(
     if version != PROFILE_VERSION:
         raise ProfileError(
             [
-                _issue(
+                locate(
                     doc,
                     ("version",),
                     f"unsupported profile version {version!r}",
@@ -106,11 +106,7 @@ def _load(
 
 
 def locate(doc: Document, path: DataPath, message: str, suggestion: str | None = None) -> ConfigError:
-    """A :class:`ConfigError` for ``path`` in ``doc``, with its line."""
-    return _issue(doc, path, message, suggestion)
-
-
-def _issue(doc: Document, path: DataPath, message: str, suggestion: str | None = None) -> ConfigError:
+    """A :class:`ConfigError` for ``path`` in ``doc`` (a profile or job file), with its line."""
     field = ".".join(str(p) for p in path) or None
     return ConfigError(message, source=doc.source, line=doc.line_of(path), field=field, suggestion=suggestion)
 
@@ -119,15 +115,15 @@ def _translate(doc: Document, err: Mapping[str, Any]) -> ConfigError:
     kind = err["type"]
     if kind == "profile_rule":
         path = tuple(_split(err["ctx"]["path"]))
-        return _issue(doc, path, err["ctx"]["message"])
+        return locate(doc, path, err["ctx"]["message"])
     path, tail = _data_path(doc.data, err["loc"])
     if kind == "extra_forbidden" and tail is None and path:
         path, tail = path[:-1], path[-1]
     if kind == "extra_forbidden" and tail is not None:
         allowed = _keys_at(Profile, path)
-        return _issue(doc, (*path, tail), f"unknown key {tail!r}", did_you_mean(str(tail), allowed))
+        return locate(doc, (*path, tail), f"unknown key {tail!r}", did_you_mean(str(tail), allowed))
     if kind == "missing" and tail:
-        return _issue(doc, path, f"missing required key {tail!r}")
+        return locate(doc, path, f"missing required key {tail!r}")
     full = (*path, tail) if tail is not None else path
     message = _message(err)
     suggestion = None
@@ -135,7 +131,7 @@ def _translate(doc: Document, err: Mapping[str, Any]) -> ConfigError:
         suggestion = did_you_mean(
             err["input"], re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
         )
-    return _issue(doc, full, message, suggestion)
+    return locate(doc, full, message, suggestion)
 
 
 def _without_echoes(issues: list[ConfigError]) -> list[ConfigError]:
@@ -244,7 +240,7 @@ def _transform_issues(doc: Document, profile: Profile) -> Iterator[ConfigError]:
         try:
             cls = transform_class(ref.name)
         except ConfigError as exc:
-            yield _issue(
+            yield locate(
                 doc,
                 (*where, "name") if isinstance(_at(doc.data, where), dict) else where,
                 exc.message,
@@ -258,7 +254,7 @@ def _transform_issues(doc: Document, profile: Profile) -> Iterator[ConfigError]:
                 yield _option_issue(doc, where, cls.Options, err, extra_allowed=["name"])
             continue
         if path[0] == "fields" and _flows_back(profile, spec) and not cls.reversible:
-            yield _issue(
+            yield locate(
                 doc,
                 where,
                 f"transform {ref.name!r} cannot be reversed, so this field cannot flow back to the source",
@@ -280,15 +276,15 @@ def _option_issue(
     loc = tuple(err["loc"])
     if err["type"] == "extra_forbidden" and loc:
         allowed = [*extra_allowed, *(f.alias or n for n, f in options.model_fields.items())]
-        return _issue(doc, (*where, *loc), f"unknown option {loc[-1]!r}", did_you_mean(str(loc[-1]), allowed))
+        return locate(doc, (*where, *loc), f"unknown option {loc[-1]!r}", did_you_mean(str(loc[-1]), allowed))
     if err["type"] == "missing" and loc:
-        return _issue(doc, (*where, *loc[:-1]), f"missing required option {loc[-1]!r}")
+        return locate(doc, (*where, *loc[:-1]), f"missing required option {loc[-1]!r}")
     suggestion = None
     if err["type"] == "literal_error" and isinstance(err.get("input"), str):
         suggestion = did_you_mean(
             err["input"], re.findall(r"'([^']*)'", str(err.get("ctx", {}).get("expected", "")))
         )
-    return _issue(doc, (*where, *loc), _message(err), suggestion)
+    return locate(doc, (*where, *loc), _message(err), suggestion)
 
 
 def _at(data: Any, path: DataPath) -> Any:
@@ -304,7 +300,7 @@ def _connector_issues(doc: Document, profile: Profile) -> Iterator[ConfigError]:
         try:
             cls = connector_class(spec.connector)
         except ConfigError as exc:
-            yield _issue(doc, (side, "connector"), exc.message, exc.suggestion)
+            yield locate(doc, (side, "connector"), exc.message, exc.suggestion)
             continue
         try:
             cls.Options.model_validate(spec.options)
@@ -324,14 +320,14 @@ def _capability_issues(
     lacking = [c for c in needed if c not in caps]
     if lacking:
         verbs = ", ".join(_VERBS[c] for c in lacking)
-        yield _issue(
+        yield locate(
             doc,
             (side, "connector"),
             f"connector {spec.connector!r} cannot {verbs}, which this profile needs as its {side}",
             "choose another connector or direction",
         )
     if spec.cursor is not None and "incremental" not in caps:
-        yield _issue(
+        yield locate(
             doc,
             (side, "connector"),
             f"connector {spec.connector!r} cannot read incrementally",
