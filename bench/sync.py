@@ -35,12 +35,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import emulated_portal
 import httpx
+from emulated_portal import emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "profiles" / "excel-contacts.yaml"
@@ -227,38 +228,8 @@ def write_workbook(path: Path, rows: int, seed: int, changed: float = 0.0) -> Sh
 # -- the emulator ---------------------------------------------------------------------------------
 
 
-@contextmanager
-def emulator() -> Iterator[str]:
-    """``b24kit emulator serve --port 0 --rate-limit cloud`` (port 0: a free one); yields its URL."""
-    script = Path(sys.executable).with_name("b24kit")
-    command = [str(script), "emulator", "serve", "--port", "0", "--rate-limit", "cloud"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise SystemExit(f"the emulator did not start (exit code {process.poll()})")
-        yield url
-    finally:
-        if process.stdout is not None:
-            process.stdout.close()
-        process.terminate()
-        process.wait(timeout=30)
-
-
-class Admin:
-    """The emulator's admin API and a webhook for setting the portal up (never while measuring)."""
-
-    def __init__(self, webhook_url: str) -> None:
-        self.url = webhook_url
-        self.base = webhook_url.split("/rest/", 1)[0]
-        self.http = httpx.Client(timeout=600)
-
-    def __call__(self, path: str, body: dict[str, Any] | None = None, method: str | None = None) -> Any:
-        verb = method or ("POST" if body is not None else "GET")
-        response = self.http.request(verb, f"{self.base}/_emulator/{path}", json=body)
-        response.raise_for_status()
-        return response.json()
+class Admin(emulated_portal.Admin):
+    """The admin API plus the portal S22 needs (never used while measuring)."""
 
     def fresh_portal(self) -> None:
         """An empty portal with the company user field S22 needs (UF_CRM_INN, a string)."""
@@ -270,11 +241,6 @@ class Admin:
         ).json()
         if "result" not in body:
             raise SystemExit(f"cannot create UF_CRM_INN: {body}")
-
-    def fresh_bucket(self) -> None:
-        """Cloud limits with an empty bucket (burst 50, then 2/s) and zeroed statistics."""
-        self("limits", {"rate_limit": "cloud", "reset_usage": True})
-        self("stats", method="DELETE")
 
     def count(self, entity: str) -> int:
         self("limits", {"rate_limit": "off"})
@@ -415,12 +381,12 @@ def child(args: argparse.Namespace) -> None:
 
     import b24kit.sync.service  # noqa: F401 - both approaches pay for the same imports
 
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = emulated_portal.peak_rss_mb()
     started = time.perf_counter()
     outcome = RUNNERS[args.child](args.url, Path(args.book), args.state, Path(args.report), args.limits)
     outcome["wall"] = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    outcome["peak_mb"] = usage.ru_maxrss / 1024
+    outcome["peak_mb"] = emulated_portal.peak_rss_mb()
     outcome["cpu"] = usage.ru_utime + usage.ru_stime
     outcome["base_mb"] = base
     Path(args.result).write_text(json.dumps(outcome))
