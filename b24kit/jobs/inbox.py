@@ -22,6 +22,7 @@ from .model import Inbound, Outcome, Task, TaskRow
 from .tables import QUEUED_MERGE, Tables
 
 MAX_ERRORS_KEPT = 20
+_IN_CHUNK = 500  # keys per IN (...) list
 Mark = tuple[str, float, dict[str, Any] | None]
 
 
@@ -68,8 +69,9 @@ class Inbox:
         an item whose merge key has a queued task merges into it (the newest payload wins)."""
         outcomes: list[Outcome] = ["duplicate"] * len(items)
         groups: dict[str | int, list[int]] = {}
+        repeated = self._repeated(conn, items, now, window)
         for i, item in enumerate(items):
-            if item.dedupe_key is not None and self._seen(conn, item.dedupe_key, now, window):
+            if i in repeated:
                 continue
             groups.setdefault(item.merge_key if item.merge_key is not None else i, []).append(i)
             outcomes[i] = "accepted"
@@ -119,15 +121,39 @@ class Inbox:
         self._statements[dialect] = statement
         return statement
 
-    def _seen(self, conn: Connection, key: str, now: float, window: float) -> bool:
-        found = conn.execute(select(self.seen.c.seen_at).where(self.seen.c.key == key)).scalar()
-        if found is not None and float(found) >= now - window:
-            return True
-        if found is None:
-            conn.execute(insert(self.seen), {"key": key, "seen_at": now})
-        else:
-            conn.execute(update(self.seen).where(self.seen.c.key == key).values(seen_at=now))
-        return False
+    def _repeated(self, conn: Connection, items: Sequence[Inbound], now: float, window: float) -> set[int]:
+        """Indexes of ``items`` whose dedupe key was seen within ``window`` seconds (in the store,
+        or earlier in ``items``); the others' keys are recorded as seen ``now``. Two statements
+        to read and two executemany to write, whatever the number of items."""
+        keys = list(dict.fromkeys(item.dedupe_key for item in items if item.dedupe_key is not None))
+        if not keys:
+            return set()
+        c = self.seen.c
+        stored: dict[str, float] = {}
+        for start in range(0, len(keys), _IN_CHUNK):
+            chunk = keys[start : start + _IN_CHUNK]
+            for key, seen_at in conn.execute(select(c.key, c.seen_at).where(c.key.in_(chunk))):
+                stored[key] = seen_at
+        repeated: set[int] = set()
+        fresh: dict[str, float] = {}
+        for i, item in enumerate(items):
+            key = item.dedupe_key
+            if key is None:
+                continue
+            seen_at = fresh.get(key, stored.get(key))
+            if seen_at is not None and float(seen_at) >= now - window:
+                repeated.add(i)
+            else:
+                fresh[key] = now
+        inserts = [{"key": k, "seen_at": now} for k in fresh if k not in stored]
+        updates = [{"k": k, "at": now} for k in fresh if k in stored]
+        if inserts:
+            conn.execute(insert(self.seen), inserts)
+        if updates:
+            conn.execute(
+                update(self.seen).where(c.key == bindparam("k")).values(seen_at=bindparam("at")), updates
+            )
+        return repeated
 
     # claiming -----------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,10 @@ class JobDef:
     def info(self) -> JobInfo:
         """What its handler learns of the job (``ctx.job``): the name, the job file's folder, and
         the cron trigger's time zone."""
+        return self._info
+
+    @cached_property
+    def _info(self) -> JobInfo:  # resolved once: the path lookups cost more than the task
         zone = self.trigger.timezone if self.trigger.kind == "cron" else None
         return JobInfo(self.name, self.source.resolve().parent, zone)
 

@@ -32,6 +32,8 @@ from .queue import StoreQueue
 from .settings import RetrySettings, RunnerPortal
 from .timers import StoreTimers
 
+_DEFAULT_PORTAL = RunnerPortal()  # a portal without a runner.portals entry (never modified)
+
 
 @dataclass
 class Services:
@@ -57,7 +59,7 @@ class Services:
         return self.profile_locks.setdefault(profile.resolve(), asyncio.Lock())
 
     def portal_settings(self, portal: str) -> RunnerPortal:
-        return self.settings.runner.portals.get(portal) or RunnerPortal()
+        return self.settings.runner.portals.get(portal) or _DEFAULT_PORTAL
 
     def context(self, portal: str, job: JobDef | None = None) -> tuple[RuleContext, TaskClient]:
         """A fresh context for one task: its own read memo, the portal's timers and memory, and

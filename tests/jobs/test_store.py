@@ -41,6 +41,19 @@ def test_a_repeated_delivery_key_is_dropped_within_the_window(store: JobStore):
     assert store.inbox.accept([robot(1, "t1")], now=now + 100, dedupe_window=60) == ["accepted"]
 
 
+def test_one_accept_sorts_stored_expired_and_new_keys_alike_in_a_large_group(store: JobStore):
+    now = time.time()
+    store.inbox.accept([robot(n, f"old{n}") for n in range(600)], now=now, dedupe_window=60)
+    store.inbox.accept([robot(n, f"recent{n}") for n in range(3)], now=now + 90, dedupe_window=60)
+    group = [robot(n, f"old{n}") for n in range(600)]  # seen 100 s ago: the window has passed
+    group += [robot(n, f"recent{n}") for n in range(3)]  # seen 10 s ago: repeats
+    group += [robot(n, f"new{n}") for n in range(700)] + [robot(1, "new1")]  # the last one twice
+    outcomes = store.inbox.accept(group, now=now + 100, dedupe_window=60)
+    assert outcomes == ["accepted"] * 600 + ["duplicate"] * 3 + ["accepted"] * 700 + ["duplicate"]
+    again = store.inbox.accept([robot(5, "old5"), robot(6, "new6")], now=now + 101, dedupe_window=60)
+    assert again == ["duplicate", "duplicate"]  # both recorded as seen by the large accept
+
+
 def test_one_task_per_record_at_a_time_and_in_order(store: JobStore):
     now = time.time()
     store.inbox.accept([robot(1, "a"), robot(1, "b"), robot(2, "c"), event(3)], now=now, dedupe_window=60)
