@@ -36,14 +36,14 @@ class RobotCall:
         head, _, _ = self.document_id[2].rpartition("_")
         if head.startswith("DYNAMIC_"):
             tail = head[len("DYNAMIC_") :]
-            return int(tail) if tail.isdigit() else None
+            return int(tail) if tail.isdecimal() else None
         return _ENTITY_BY_DOCUMENT.get(head)
 
     @property
     def entity_id(self) -> int | None:
         """42 for ``DEAL_42`` (the text after the last ``_``, as the PHP SDK parses it)."""
         tail = self.document_id[2].rpartition("_")[2]
-        return int(tail) if tail.isdigit() else None
+        return int(tail) if tail.isdecimal() else None
 
 
 @dataclass(frozen=True)
@@ -60,4 +60,4 @@ class PortalEvent:
     def entity_id(self) -> int | None:
         fields = self.data.get("FIELDS") if isinstance(self.data, dict) else None
         value = fields.get("ID") if isinstance(fields, dict) else None
-        return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+        return int(value) if isinstance(value, int | str) and str(value).isdecimal() else None

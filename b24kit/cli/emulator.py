@@ -14,7 +14,7 @@ def _webhooks(values: list[str]) -> dict[int, str]:
     hooks: dict[int, str] = {}
     for value in values:
         user_id, sep, secret = value.partition(":")
-        if not sep or not user_id.isdigit() or not secret:
+        if not sep or not user_id.isdecimal() or not secret:
             raise typer.BadParameter(f"expected USER_ID:SECRET, got {value!r}", param_hint="--webhook")
         hooks[int(user_id)] = secret
     return hooks

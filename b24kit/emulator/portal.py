@@ -153,7 +153,7 @@ class Portal:
     # -- authentication -------------------------------------------------------------------
     def webhook_caller(self, user_id: str, secret: str) -> Caller:
         expected = (
-            self.settings.webhooks.get(int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+            self.settings.webhooks.get(int(user_id)) if user_id.isascii() and user_id.isdecimal() else None
         )
         if expected is None or not secrets.compare_digest(expected, secret):
             raise RestError(401, "NO_AUTH_FOUND", "Wrong authorization data")

@@ -155,7 +155,7 @@ def _conditions(
         key = str(raw_key)
         if key.lower() == "logic":
             continue
-        if groups and isinstance(value, Mapping) and (key.isdigit() or key == "") and depth < 8:
+        if groups and isinstance(value, Mapping) and (key.isdecimal() or key == "") and depth < 8:
             members = _conditions(value, resolve, clock, strict=strict, groups=True, depth=depth + 1)
             conditions.append(Group(members, _logic(value)))
             continue

@@ -108,7 +108,7 @@ def _insert(node: dict[str, Any], path: list[str | None], value: Any, counters: 
 def _is_int(text: str) -> bool:
     """A canonical decimal integer, the only kind of key PHP turns into a number (not ``05``)."""
     digits = text[1:] if text[:1] == "-" else text
-    return digits.isascii() and digits.isdigit() and (digits[0] != "0" or text == "0")
+    return digits.isascii() and digits.isdecimal() and (digits[0] != "0" or text == "0")
 
 
 def _next_index(node: dict[str, Any], counters: _Counters) -> int:

@@ -72,7 +72,7 @@ def _guarded(services: Services, handler: Endpoint) -> Endpoint:
 
 async def _read(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+    if declared is not None and (not declared.isdecimal() or int(declared) > limit):
         raise FormError(f"the body is larger than {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():

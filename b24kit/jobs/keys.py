@@ -75,7 +75,7 @@ def record_key(portal: str, record: tuple[str, int] | None) -> str | None:
 
 def _int(value: Any) -> int | None:
     text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    return int(text) if text.isdigit() and int(text) > 0 else None
+    return int(text) if text.isdecimal() and int(text) > 0 else None
 
 
 def event_inbound(
@@ -131,7 +131,7 @@ def event_from_payload(payload: Mapping[str, Any]) -> PortalEvent:
     return PortalEvent(
         name=str(payload.get("event") or ""),
         data=dict(data) if isinstance(data, Mapping) else {},
-        ts=int(ts) if isinstance(ts, int | str) and str(ts).isdigit() else 0,
+        ts=int(ts) if isinstance(ts, int | str) and str(ts).isdecimal() else 0,
         auth=dict(payload.get("auth") or {}),
         handler_id=payload.get("handler_id"),
     )
@@ -146,7 +146,7 @@ def event_from_body(body: Mapping[str, Any]) -> PortalEvent:
     return PortalEvent(
         name=str(body.get("event") or "").upper(),
         data=dict(data) if isinstance(data, Mapping) else {},
-        ts=int(ts) if isinstance(ts, str | int) and str(ts).isdigit() else 0,
+        ts=int(ts) if isinstance(ts, str | int) and str(ts).isdecimal() else 0,
         auth=public_auth(auth),
         handler_id=str(handler) if isinstance(handler, str | int) else None,
     )

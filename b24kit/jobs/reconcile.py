@@ -62,7 +62,7 @@ async def _scan(portal: str, entity: str, services: Services) -> int:
     rows: list[tuple[int, datetime]] = []
     async for row in services.clients.get(portal).iter_list(method, params):
         modified = _when(row.get(time_field))
-        if modified is not None and str(row.get(id_field, "")).isdigit():
+        if modified is not None and str(row.get(id_field, "")).isdecimal():
             rows.append((int(row[id_field]), modified))
     keys = [f"{portal}:{entity}:{ident}" for ident, _ in rows]
     seen = await queue.run(store.seen_times, portal, keys) if keys else {}
@@ -71,7 +71,7 @@ async def _scan(portal: str, entity: str, services: Services) -> int:
         if seen.get(key, 0.0) >= modified.timestamp():
             continue
         fields: dict[str, Any] = {"ID": str(ident)}
-        if not entity.isdigit() or int(entity) > 4:
+        if not entity.isdecimal() or int(entity) > 4:
             fields["ENTITY_TYPE_ID"] = entity
         event = PortalEvent(name, {"FIELDS": fields}, ts=int(modified.timestamp()))
         dedupe = digest(portal, "reconcile", key, modified.isoformat())

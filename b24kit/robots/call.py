@@ -65,7 +65,7 @@ def robot_call(body: Mapping[str, Any], code: str | None = None) -> RobotCall:
         properties=dict(properties),
         use_subscription=str(body.get("use_subscription") or "Y").upper() != "N",
         auth=public_auth(body.get("auth")),
-        ts=int(ts) if isinstance(ts, str | int) and str(ts).isdigit() else 0,
+        ts=int(ts) if isinstance(ts, str | int) and str(ts).isdecimal() else 0,
     )
 
 

@@ -27,7 +27,7 @@ _DYNAMIC = "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic"
 def document_type(name: str) -> list[str]:
     """``DEAL`` -> ``["crm", "CCrmDocumentDeal", "DEAL"]``; ``DYNAMIC_128`` -> the smart-process class."""
     upper = name.upper()
-    if upper.startswith("DYNAMIC_") and upper[len("DYNAMIC_") :].isdigit():
+    if upper.startswith("DYNAMIC_") and upper[len("DYNAMIC_") :].isdecimal():
         return ["crm", _DYNAMIC, upper]
     if upper not in _CLASSES:
         known = ", ".join([*_CLASSES, "DYNAMIC_<entityTypeId>"])

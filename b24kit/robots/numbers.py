@@ -31,7 +31,7 @@ def parse_number(raw: str) -> Decimal:
     if _PLAIN.fullmatch(text):
         return Decimal(text)
     sign, body = (text[0], text[1:]) if text[:1] in ("+", "-") else ("", text)
-    value = _grouped(body if body[:1].isdigit() else "?", "a number", shown=raw)
+    value = _grouped(body if body[:1].isdecimal() else "?", "a number", shown=raw)
     return -value if sign == "-" else value
 
 

@@ -59,7 +59,7 @@ def _check(value: Any, spec: PropertySpec) -> str | None:
 
 def _is_int(text: str) -> bool:
     body = text[1:] if text[:1] in "+-" else text
-    return body.isdigit()
+    return body.isdecimal()
 
 
 def _is_date(text: str) -> bool:

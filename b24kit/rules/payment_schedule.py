@@ -269,7 +269,7 @@ def parse_invoice(row: Mapping[str, Any], prefix: str) -> pp.InvoiceState | None
     """A smart invoice whose ``xmlId`` is ``prefix`` + a payment number; else ``None``."""
     key = str(row.get("xmlId") or "")
     number = key[len(prefix) :]
-    if not key.startswith(prefix) or not number.isdigit():
+    if not key.startswith(prefix) or not number.isdecimal():
         return None
     return pp.InvoiceState(
         id=int(row["id"]),
@@ -289,7 +289,7 @@ def parse_task(row: Mapping[str, Any], prefix: str) -> pp.TaskState | None:
     """A task whose ``XML_ID`` is ``prefix`` + ``N:send`` or ``N:check``; else ``None``."""
     key = str(row.get("xmlId") or "")
     number, _, kind = key[len(prefix) :].partition(":")
-    if not key.startswith(prefix) or not number.isdigit() or kind not in pp.KINDS:
+    if not key.startswith(prefix) or not number.isdecimal() or kind not in pp.KINDS:
         return None
     deadline = row.get("deadline")
     return pp.TaskState(

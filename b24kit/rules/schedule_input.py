@@ -135,7 +135,7 @@ def _values(raw: Any) -> list[Any]:
     if raw is None or raw == "":
         return []
     if isinstance(raw, Mapping):
-        items = sorted(raw.items(), key=lambda kv: int(kv[0]) if str(kv[0]).isdigit() else 0)
+        items = sorted(raw.items(), key=lambda kv: int(kv[0]) if str(kv[0]).isdecimal() else 0)
         values = [v for _, v in items]
     elif isinstance(raw, list | tuple):
         values = list(raw)

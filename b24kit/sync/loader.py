@@ -159,7 +159,7 @@ def _message(err: Mapping[str, Any]) -> str:
 
 def _split(dotted: str) -> Iterator[str | int]:
     for part in dotted.split("."):
-        yield int(part) if part.isdigit() else part
+        yield int(part) if part.isdecimal() else part
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[DataPath, str | int | None]:

@@ -46,7 +46,7 @@ def text(value: Any, region: str = "RU") -> str | None:
 
 def digits(value: Any, region: str = "RU") -> str | None:
     """Only the digits of the value."""
-    result = "".join(ch for ch in str(value) if ch.isdigit())
+    result = "".join(ch for ch in str(value) if ch.isdecimal())
     return result or None
 
 
@@ -60,7 +60,7 @@ def inn(value: Any, region: str = "RU") -> str | None:
 
 def inn_is_valid(number: str) -> bool:
     """Check an INN's control digits (10 digits for organisations, 12 for individuals)."""
-    if not number.isdigit():
+    if not number.isdecimal():
         return False
     nums = [int(ch) for ch in number]
     if len(nums) == 10:

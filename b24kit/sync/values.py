@@ -21,7 +21,7 @@ def get_path(fields: Mapping[str, Any], path: str) -> Any:
     for part in path.split("."):
         if isinstance(node, Mapping) and part in node:
             node = node[part]
-        elif isinstance(node, Sequence) and not isinstance(node, str) and part.isdigit():
+        elif isinstance(node, Sequence) and not isinstance(node, str) and part.isdecimal():
             index = int(part)
             if index >= len(node):
                 return MISSING
@@ -101,7 +101,7 @@ def _number(value: Any) -> Decimal | None:
             return None
     if isinstance(value, str):
         text = value.strip()
-        if not text or not (text[0].isdigit() or text[0] in "+-."):
+        if not text or not (text[0].isdecimal() or text[0] in "+-."):
             return None
         try:
             return Decimal(text)

@@ -225,3 +225,26 @@ def test_no_request_can_take_the_runner_down(served, b24_emulator):
 
         poke()
     assert served.healthz()["status"] == "ok"
+
+
+@pytest.mark.parametrize("digit", ["²", "³", "①", "٣"])
+def test_numbers_written_in_other_digits_are_answered_not_crashed_on(served, b24_emulator, digit: str):
+    """``str.isdigit`` accepts superscripts that ``int`` refuses (found by the fuzz test above)."""
+    app = install(b24_emulator, served.url)
+    token = app["application_token"]
+    bodies = [
+        f"event=ONCRMDEALUPDATE&data[FIELDS][ID]=1&ts={digit}&auth[application_token]={token}",
+        f"event=ONCRMDEALUPDATE&data[FIELDS][ID]={digit}&ts=1&auth[application_token]={token}",
+        f"event=ONCRMDEALUPDATE&data[FIELDS][ID]=2&event_handler_id={digit}&auth[application_token]={token}",
+        f"code=test_echo&event_token=t{digit}&document_id[]=crm&document_id[]=CCrmDocumentDeal"
+        f"&document_id[]=DEAL_{digit}&auth[application_token]={token}",
+    ]
+    for body in bodies:
+        answer = httpx.post(
+            f"{served.url}/events/emu" if body.startswith("event=") else f"{served.url}/robots/test_echo",
+            content=body.encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=10,
+        )
+        assert answer.status_code < 500, (body, answer.text)
+    assert served.healthz()["status"] == "ok"

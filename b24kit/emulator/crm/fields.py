@@ -86,7 +86,7 @@ def to_camel(name: str) -> str:
     if name.startswith("UF_CRM_"):
         rest = name[len("UF_CRM_") :]
         head, _, tail = rest.partition("_")
-        if head.isdigit() and tail:
+        if head.isdecimal() and tail:
             return f"ufCrm{head}_{tail}"  # UF_CRM_7_X -> ufCrm7_X (smart processes)
         return f"ufCrm_{rest}"
     if name.startswith("PARENT_ID_"):
@@ -101,7 +101,7 @@ def uf_from_camel(name: str) -> str | None:
         return None
     rest = name[len("ufCrm") :]
     head, sep, tail = rest.partition("_")
-    if not sep or (head and not head.isdigit()):
+    if not sep or (head and not head.isdecimal()):
         return None
     return f"UF_CRM_{head}_{tail}" if head else f"UF_CRM_{tail}"
 

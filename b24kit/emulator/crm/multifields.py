@@ -86,7 +86,7 @@ def merge_fm(row: dict[str, Any], value: Any, next_id: NextId) -> dict[str, list
     for key, entry in pairs:
         if not isinstance(entry, dict):
             continue
-        entry_id = php_int(entry.get("id", key if str(key).isdigit() and isinstance(value, dict) else 0))
+        entry_id = php_int(entry.get("id", key if str(key).isdecimal() and isinstance(value, dict) else 0))
         text, value_type = entry.get("value"), entry.get("valueType")
         if entry_id:
             for items in lists.values():

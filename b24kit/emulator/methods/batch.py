@@ -102,7 +102,7 @@ def _resolve(section: dict[str, Any], path: str) -> Any:
     for key in keys:
         if isinstance(current, dict) and key in current:
             current = current[key]
-        elif isinstance(current, list) and key.isascii() and key.isdigit() and int(key) < len(current):
+        elif isinstance(current, list) and key.isascii() and key.isdecimal() and int(key) < len(current):
             current = current[int(key)]
         else:
             return _MISSING

@@ -101,7 +101,7 @@ def _resolve(name: str) -> FieldRef | None:
 
 def _id(p: Params, number: int) -> int:
     raw = p.get("id")
-    value = php_int(raw) if isinstance(raw, int | str) and str(raw).strip().lstrip("-").isdigit() else 0
+    value = php_int(raw) if isinstance(raw, int | str) and str(raw).strip().lstrip("-").isdecimal() else 0
     if value <= 0:
         raise _argument(number)
     return value
@@ -139,7 +139,7 @@ def storage_get(ctx: Ctx, p: Params) -> Any:
     raw = p.get("id")
     if raw in (None, ""):
         raise _argument(0)
-    if not (str(raw).strip().isascii() and str(raw).strip().isdigit()):
+    if not (str(raw).strip().isascii() and str(raw).strip().isdecimal()):
         return None  # docs: "Returns null if id is not a number"
     storage = ctx.portal.table("disk_storages").get(int(str(raw).strip()))
     if storage is None:

@@ -122,7 +122,7 @@ def _parse_date(ctx: Ctx, value: Any) -> datetime | None:
 
 
 def _store_file(ctx: Ctx, field: Mapping[str, Any], value: Any) -> str:
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdecimal()):
         raise _value_error("Writing file values by ID is not supported")
     name, content = (value[0], value[1]) if isinstance(value, list) and len(value) == 2 else ("file", value)
     try:
@@ -159,7 +159,7 @@ def _convert(ctx: Ctx, field: Mapping[str, Any], value: Any) -> str:
         if text not in field["LIST"]:
             raise bad
         return text
-    if kind in ("E", "E:EList", "G", "S:employee") and not text.isdigit():
+    if kind in ("E", "E:EList", "G", "S:employee") and not text.isdecimal():
         raise bad
     return text
 

@@ -46,7 +46,7 @@ def task_id(raw: Any) -> int:
             "CTaskItem All parameters in the constructor must have real class type (internal error)",
         )
     text = str(raw).strip() if isinstance(raw, int | str) and not isinstance(raw, bool) else ""
-    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
+    if not (text.isascii() and text.isdecimal()) or int(text) <= 0:
         raise RestError(400, "0", "wrong task id")
     return int(text)
 

@@ -121,7 +121,7 @@ class BitrixConnector(ConnectorBase):
             return []
         kind = kind_of(entity)
         key = "@id" if kind.item else kind.id_field
-        wanted = [int(i) if str(i).isdigit() else i for i in dict.fromkeys(ids)]
+        wanted = [int(i) if str(i).isdecimal() else i for i in dict.fromkeys(ids)]
         parts = [wanted[i : i + PAGE] for i in range(0, len(wanted), PAGE)]
         method, select = kind.method("list"), self.options.select
         if len(parts) == 1:
@@ -171,7 +171,7 @@ class BitrixConnector(ConnectorBase):
         """One list command per value in a single batch; text compares without case (``=%`` LIKE)."""
         commands = {}
         for i, value in enumerate(values):
-            key = f"=%{field}" if isinstance(value, str) and not value.isdigit() else field
+            key = f"=%{field}" if isinstance(value, str) and not value.isdecimal() else field
             commands[f"v{i}"] = Command(
                 kind.method("list"), kind.list_params(self._filter(kind, {key: value}), self.options.select)
             )

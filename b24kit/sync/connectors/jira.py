@@ -80,7 +80,7 @@ class JiraConnector(ConnectorBase):
         if check_entity(entity) == "project":
             wanted = set(ids)
             return [r for r in self._projects(filtered=False) if r.id in wanted]
-        numeric = [i for i in dict.fromkeys(str(i).strip() for i in ids) if i.isdigit()]
+        numeric = [i for i in dict.fromkeys(str(i).strip() for i in ids) if i.isdecimal()]
         if not numeric:
             return []
         jql = where(self._scope(), f"id in ({', '.join(numeric)})")

@@ -79,7 +79,7 @@ def parse_payload(body: bytes) -> dict[str, Any]:
     if not isinstance(data.get("webhookEvent"), str) or not data["webhookEvent"]:
         raise JiraWebhookError("the body has no webhookEvent: is this a Jira webhook?")
     issue = data.get("issue")
-    if issue is not None and (not isinstance(issue, dict) or not str(issue.get("id") or "").isdigit()):
+    if issue is not None and (not isinstance(issue, dict) or not str(issue.get("id") or "").isdecimal()):
         raise JiraWebhookError("issue must be an object with a numeric id")
     return data
 
@@ -104,7 +104,7 @@ def parse_delivery(body: bytes, headers: Mapping[str, str] | None = None) -> Jir
         at=datetime.fromtimestamp(stamp / 1000, UTC) if isinstance(stamp, int | float) else None,
         actor=actor,
         changed=tuple(str(i.get("fieldId") or i.get("field")) for i in items or [] if isinstance(i, dict)),
-        retry=int(retry) if str(retry).isdigit() else 0,
+        retry=int(retry) if str(retry).isdecimal() else 0,
     )
 
 

@@ -289,7 +289,7 @@ def _ge(moment: datetime | None, floor: datetime) -> bool:
 
 
 def _order(record_id: str) -> tuple[int, str]:
-    return (int(record_id), "") if record_id.isdigit() else (1 << 62, record_id)
+    return (int(record_id), "") if record_id.isdecimal() else (1 << 62, record_id)
 
 
 def _matches(value: Any, wanted: set[str]) -> bool:

@@ -212,7 +212,7 @@ class Matcher:
             elif len(hits) > 1 and self.profile.match.on_ambiguous == "skip":
                 pair.skip = f"{len(hits)} records match {mine}={sorted(keys)[0]} ({', '.join(sorted(hits))})"
             else:
-                best = hits[min(hits, key=lambda i: (0, int(i)) if i.isdigit() else (1, i))]
+                best = hits[min(hits, key=lambda i: (0, int(i)) if i.isdecimal() else (1, i))]
                 self._claim(pair, best, f"matched by {mine}", taken.get(best.id or ""))
         return rest
 

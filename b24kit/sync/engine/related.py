@@ -41,7 +41,7 @@ def _best(records: Sequence[Record]) -> Record:
 
 
 def _order(record_id: str) -> tuple[int, int, str]:
-    return (0, int(record_id), "") if record_id.isdigit() else (1, 0, record_id)
+    return (0, int(record_id), "") if record_id.isdecimal() else (1, 0, record_id)
 
 
 @dataclass

@@ -62,7 +62,7 @@ def _check_item(item: str, name: str, low: int, high: int) -> None:
 
 
 def _number(token: str, name: str) -> int:
-    if token.isdigit():
+    if token.isdecimal():
         return int(token)
     names = _NAMES.get(name, [])
     if token[:3] in names:

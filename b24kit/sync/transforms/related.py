@@ -73,7 +73,7 @@ class UserByEmail(Transform):
 
 def _id_order(record_id: str | None) -> tuple[int, str]:
     text = record_id or ""
-    return (int(text), "") if text.isdigit() else (1 << 62, text)
+    return (int(text), "") if text.isdecimal() else (1 << 62, text)
 
 
 class EnumOptions(_Options):
