@@ -18,22 +18,34 @@ import httpx
 
 
 @contextmanager
-def emulator(rate_limit: str = "cloud", *extra: str) -> Iterator[str]:
-    """``b24kit emulator serve --port 0 --rate-limit RATE_LIMIT`` (a free port); yields its webhook URL."""
-    script = Path(sys.executable).with_name("b24kit")
-    command = [str(script), "emulator", "serve", "--port", "0", "--rate-limit", rate_limit, *extra]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def serving(command: list[str], what: str, **popen: Any) -> Iterator[str]:
+    """Run ``command`` (a server that prints its URL as its first line); yields that URL and
+    stops the server afterwards."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, **popen)
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         if not url.startswith("http"):
-            raise SystemExit(f"the emulator did not start (exit code {process.poll()})")
+            raise SystemExit(f"{what} did not start (exit code {process.poll()})")
         yield url
     finally:
         if process.stdout is not None:
             process.stdout.close()
         process.terminate()
         process.wait(timeout=30)
+
+
+def b24kit_command(*args: str) -> list[str]:
+    """``b24kit ARGS`` with the b24kit script of this interpreter's environment."""
+    return [str(Path(sys.executable).with_name("b24kit")), *args]
+
+
+@contextmanager
+def emulator(rate_limit: str = "cloud", *extra: str) -> Iterator[str]:
+    """``b24kit emulator serve --port 0 --rate-limit RATE_LIMIT`` (a free port); yields its webhook URL."""
+    command = b24kit_command("emulator", "serve", "--port", "0", "--rate-limit", rate_limit, *extra)
+    with serving(command, "the emulator") as url:
+        yield url
 
 
 class Admin:

@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 import httpx
+from emulated_portal import b24kit_command, serving
 
 from b24kit.emulator import Settings as EmulatorSettings
 from b24kit.emulator.server import EmulatorServer
@@ -84,26 +85,9 @@ runner:
 def runner(config_path: Path) -> Iterator[str]:
     """``b24kit serve --config FILE`` as a subprocess; yields its base URL."""
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    command = [
-        str(Path(sys.executable).with_name("b24kit")),
-        "serve",
-        "--config",
-        str(config_path),
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=config_path.parent, env=env
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise SystemExit(f"b24kit serve did not start (exit code {process.poll()})")
+    command = b24kit_command("serve", "--config", str(config_path), "--log-level", "warning")
+    with serving(command, "b24kit serve", cwd=config_path.parent, env=env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def install(http: httpx.Client, emulator: str, runner_url: str) -> dict[str, Any]:
