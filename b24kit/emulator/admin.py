@@ -82,10 +82,7 @@ def _reset(portal: Portal, body: dict[str, Any], request: Request) -> dict[str, 
 def _calls(portal: Portal, body: dict[str, Any], request: Request) -> list[dict[str, Any]]:
     wanted = request.query_params.get("method")
     since = float(request.query_params.get("since", 0) or 0)
-    return [
-        c for c in portal.calls
-        if (not wanted or c["method"] == wanted.lower()) and c["ts"] >= since
-    ]
+    return [c for c in portal.calls if (not wanted or c["method"] == wanted.lower()) and c["ts"] >= since]
 
 
 def _faults(portal: Portal, body: dict[str, Any], request: Request) -> Any:
@@ -99,8 +96,12 @@ def _faults(portal: Portal, body: dict[str, Any], request: Request) -> Any:
     if not method or not error:
         raise ValueError("method and error are required")
     fault = Fault(
-        method, error, int(body.get("times", 1)), int(body.get("status", 400)),
-        float(body.get("delay", 30.0)), body.get("description"),
+        method,
+        error,
+        int(body.get("times", 1)),
+        int(body.get("status", 400)),
+        float(body.get("delay", 30.0)),
+        body.get("description"),
     )
     portal.faults.add(fault)
     return {"result": True, "pending": portal.faults.describe()}

@@ -17,10 +17,22 @@ if TYPE_CHECKING:
     from .portal import Portal
 
 CURRENCIES = [
-    {"CURRENCY": "RUB", "AMOUNT_CNT": 1, "AMOUNT": "1.0000", "BASE": "Y", "SORT": 100,
-     "FULL_NAME": "Russian Ruble"},
-    {"CURRENCY": "USD", "AMOUNT_CNT": 1, "AMOUNT": "90.0000", "BASE": "N", "SORT": 200,
-     "FULL_NAME": "US Dollar"},
+    {
+        "CURRENCY": "RUB",
+        "AMOUNT_CNT": 1,
+        "AMOUNT": "1.0000",
+        "BASE": "Y",
+        "SORT": 100,
+        "FULL_NAME": "Russian Ruble",
+    },
+    {
+        "CURRENCY": "USD",
+        "AMOUNT_CNT": 1,
+        "AMOUNT": "90.0000",
+        "BASE": "N",
+        "SORT": 200,
+        "FULL_NAME": "US Dollar",
+    },
     {"CURRENCY": "EUR", "AMOUNT_CNT": 1, "AMOUNT": "98.0000", "BASE": "N", "SORT": 300, "FULL_NAME": "Euro"},
 ]
 
@@ -29,12 +41,30 @@ def add_user(portal: Portal, fields: dict[str, Any]) -> int:
     """Insert a user row with the portal's defaults (used by the seed and ``user.add``)."""
     now = portal.clock.iso()
     row: dict[str, Any] = {
-        "ACTIVE": True, "NAME": "", "LAST_NAME": "", "SECOND_NAME": "", "EMAIL": "",
-        "LAST_LOGIN": None, "DATE_REGISTER": now, "TIME_ZONE": "", "IS_ONLINE": "N",
-        "TIMESTAMP_X": now, "LAST_ACTIVITY_DATE": None, "PERSONAL_GENDER": "",
-        "PERSONAL_BIRTHDAY": "", "PERSONAL_MOBILE": "", "PERSONAL_PHONE": "", "PERSONAL_CITY": "",
-        "WORK_POSITION": "", "WORK_PHONE": "", "UF_EMPLOYMENT_DATE": "", "UF_DEPARTMENT": [],
-        "UF_PHONE_INNER": "", "USER_TYPE": "employee", "XML_ID": None, "IS_ADMIN": False,
+        "ACTIVE": True,
+        "NAME": "",
+        "LAST_NAME": "",
+        "SECOND_NAME": "",
+        "EMAIL": "",
+        "LAST_LOGIN": None,
+        "DATE_REGISTER": now,
+        "TIME_ZONE": "",
+        "IS_ONLINE": "N",
+        "TIMESTAMP_X": now,
+        "LAST_ACTIVITY_DATE": None,
+        "PERSONAL_GENDER": "",
+        "PERSONAL_BIRTHDAY": "",
+        "PERSONAL_MOBILE": "",
+        "PERSONAL_PHONE": "",
+        "PERSONAL_CITY": "",
+        "WORK_POSITION": "",
+        "WORK_PHONE": "",
+        "UF_EMPLOYMENT_DATE": "",
+        "UF_DEPARTMENT": [],
+        "UF_PHONE_INNER": "",
+        "USER_TYPE": "employee",
+        "XML_ID": None,
+        "IS_ADMIN": False,
     }
     row.update(fields)
     table = portal.table("users")
@@ -56,15 +86,28 @@ def add_department(portal: Portal, name: str, parent: int | None, head: int | No
 def add_storage(portal: Portal, name: str, code: str | None, entity_type: str, entity_id: str) -> int:
     storages = portal.table("disk_storages")
     row: dict[str, Any] = {
-        "NAME": name, "CODE": code, "MODULE_ID": "disk", "ENTITY_TYPE": entity_type,
-        "ENTITY_ID": entity_id, "ROOT_OBJECT_ID": None,
+        "NAME": name,
+        "CODE": code,
+        "MODULE_ID": "disk",
+        "ENTITY_TYPE": entity_type,
+        "ENTITY_ID": entity_id,
+        "ROOT_OBJECT_ID": None,
     }
     storage_id = storages.insert(row)
     now = portal.clock.iso()
     folder = {
-        "NAME": name, "CODE": None, "STORAGE_ID": storage_id, "TYPE": "folder", "PARENT_ID": None,
-        "DELETED_TYPE": 0, "CREATE_TIME": now, "UPDATE_TIME": now, "DELETE_TIME": None,
-        "CREATED_BY": 1, "UPDATED_BY": 1, "DELETED_BY": None,
+        "NAME": name,
+        "CODE": None,
+        "STORAGE_ID": storage_id,
+        "TYPE": "folder",
+        "PARENT_ID": None,
+        "DELETED_TYPE": 0,
+        "CREATE_TIME": now,
+        "UPDATE_TIME": now,
+        "DELETE_TIME": None,
+        "CREATED_BY": 1,
+        "UPDATED_BY": 1,
+        "DELETED_BY": None,
     }
     objects = portal.table("disk_objects")
     root_id = objects.insert(folder)
@@ -82,8 +125,12 @@ def fresh_portal(portal: Portal) -> None:
     add_user(
         portal,
         {
-            "NAME": "Admin", "LAST_NAME": "Portal", "EMAIL": "admin@example.com",
-            "WORK_POSITION": "Administrator", "UF_DEPARTMENT": [1], "IS_ADMIN": True,
+            "NAME": "Admin",
+            "LAST_NAME": "Portal",
+            "EMAIL": "admin@example.com",
+            "WORK_POSITION": "Administrator",
+            "UF_DEPARTMENT": [1],
+            "IS_ADMIN": True,
             "LAST_LOGIN": portal.clock.iso(),
         },
     )
@@ -91,7 +138,13 @@ def fresh_portal(portal: Portal) -> None:
     stages.create_category(portal, STATIC[SMART_INVOICE], "Invoices", sort=500, is_default=True)
     for index, (code, title, semantics, color, system) in enumerate(stages.LEAD_STATUSES):
         stages.add_status(
-            portal, "STATUS", code, title, sort=(index + 1) * 10, semantics=semantics, color=color,
+            portal,
+            "STATUS",
+            code,
+            title,
+            sort=(index + 1) * 10,
+            semantics=semantics,
+            color=color,
             system=system,
         )
     stages.seed_reference_lists(portal)
@@ -103,13 +156,30 @@ def fresh_portal(portal: Portal) -> None:
 
 _FIRST = ["Анна", "Иван", "Мария", "Олег", "Елена", "Дмитрий", "Ольга", "Сергей", "Наталья", "Павел"]
 _LAST = [
-    "Смирнов", "Иванов", "Кузнецов", "Попов", "Соколов", "Лебедев", "Козлов", "Новиков", "Морозов", "Волков",
+    "Смирнов",
+    "Иванов",
+    "Кузнецов",
+    "Попов",
+    "Соколов",
+    "Лебедев",
+    "Козлов",
+    "Новиков",
+    "Морозов",
+    "Волков",
 ]
 _COMPANIES = [
-    ("Вектор", "7701234567"), ("Северсталь-Сервис", "7802345678"), ("Альфа Логистик", "5403456789"),
-    ("ТехноПром", "6604567890"), ("Гранит", "1605678901"), ("Меридиан", "2306789012"),
-    ("Орбита", "3907890123"), ("Полимер-Трейд", "5008901234"), ("Энергосбыт Плюс", "6309012345"),
-    ("Ника Фуд", "7710123456"), ("Стройинвест", "7811234560"), ("Диалог ИТ", "5412345601"),
+    ("Вектор", "7701234567"),
+    ("Северсталь-Сервис", "7802345678"),
+    ("Альфа Логистик", "5403456789"),
+    ("ТехноПром", "6604567890"),
+    ("Гранит", "1605678901"),
+    ("Меридиан", "2306789012"),
+    ("Орбита", "3907890123"),
+    ("Полимер-Трейд", "5008901234"),
+    ("Энергосбыт Плюс", "6309012345"),
+    ("Ника Фуд", "7710123456"),
+    ("Стройинвест", "7811234560"),
+    ("Диалог ИТ", "5412345601"),
 ]
 
 
@@ -135,9 +205,12 @@ def demo_data(portal: Portal) -> None:
             add_user(
                 portal,
                 {
-                    "NAME": first, "LAST_NAME": _female(last) if female else last,
-                    "EMAIL": f"user{index + 2}@example.com", "WORK_POSITION": "Manager",
-                    "UF_DEPARTMENT": [dep], "PERSONAL_GENDER": "F" if female else "M",
+                    "NAME": first,
+                    "LAST_NAME": _female(last) if female else last,
+                    "EMAIL": f"user{index + 2}@example.com",
+                    "WORK_POSITION": "Manager",
+                    "UF_DEPARTMENT": [dep],
+                    "PERSONAL_GENDER": "F" if female else "M",
                 },
             )
         )
@@ -151,9 +224,12 @@ def demo_data(portal: Portal) -> None:
     for index, (title, inn) in enumerate(_COMPANIES):
         company_ids.append(
             records.create(
-                ctx, STATIC[COMPANY],
+                ctx,
+                STATIC[COMPANY],
                 {
-                    "TITLE": f"ООО «{title}»", "UF_CRM_INN": inn, "ASSIGNED_BY_ID": users[index % len(users)],
+                    "TITLE": f"ООО «{title}»",
+                    "UF_CRM_INN": inn,
+                    "ASSIGNED_BY_ID": users[index % len(users)],
                     "PHONE": [{"VALUE": f"+7495{1000000 + index * 7919:07d}", "VALUE_TYPE": "WORK"}],
                     "EMAIL": [{"VALUE": f"info@company{index + 1}.example", "VALUE_TYPE": "WORK"}],
                 },
@@ -168,9 +244,11 @@ def demo_data(portal: Portal) -> None:
             last = _female(last)
         contact_ids.append(
             records.create(
-                ctx, STATIC[CONTACT],
+                ctx,
+                STATIC[CONTACT],
                 {
-                    "NAME": first, "LAST_NAME": last,
+                    "NAME": first,
+                    "LAST_NAME": last,
                     "POST": rng.choice(["Директор", "Бухгалтер", "Менеджер"]),
                     "COMPANY_ID": company_ids[index % len(company_ids)],
                     "ASSIGNED_BY_ID": users[index % len(users)],
@@ -186,12 +264,15 @@ def demo_data(portal: Portal) -> None:
     for index in range(40):
         company = company_ids[index % len(company_ids)]
         records.create(
-            ctx, STATIC[DEAL],
+            ctx,
+            STATIC[DEAL],
             {
                 "TITLE": f"Поставка №{1000 + index}",
                 "STAGE_ID": rng.choice(stage_ids[:5] * 3 + stage_ids[5:]),
-                "OPPORTUNITY": rng.randrange(50, 2000) * 1000, "CURRENCY_ID": "RUB",
-                "COMPANY_ID": company, "CONTACT_ID": contact_ids[index % len(contact_ids)],
+                "OPPORTUNITY": rng.randrange(50, 2000) * 1000,
+                "CURRENCY_ID": "RUB",
+                "COMPANY_ID": company,
+                "CONTACT_ID": contact_ids[index % len(contact_ids)],
                 "ASSIGNED_BY_ID": users[index % len(users)],
             },
             camel=False,
